@@ -1,0 +1,90 @@
+// Every coded finding the harness can raise, in one table.
+//
+// VIO_* codes are violations: the candidate (or a stanza under test) broke a rule. HRN_ERR_*
+// codes are harness errors: something on our side or in the driving machinery failed, which
+// is never blamed on the candidate. Codes are stable strings: add new ones, never rename or
+// reuse one, because vendors' waivers, CI expectation files and fixture folders name them.
+
+export type CodeCategory = 'xml' | 'stanza' | 'schema' | 'harness';
+
+interface CodeInfo {
+  readonly category: CodeCategory;
+  readonly summary: string;
+}
+
+export const CODES = {
+  // Stanza codec (harness/xml): the text could not be accepted as one stanza.
+  VIO_XML_EMPTY: { category: 'xml', summary: 'The frame holds no element.' },
+  VIO_XML_TOO_LARGE: { category: 'xml', summary: 'The stanza is larger than the size limit.' },
+  VIO_XML_INVALID_UTF8: { category: 'xml', summary: 'The frame is not valid UTF-8.' },
+  VIO_XML_INVALID_CHAR: { category: 'xml', summary: 'The stanza contains a character XML forbids.' },
+  VIO_XML_DOCTYPE: { category: 'xml', summary: 'A DOCTYPE declaration is not allowed in a stanza.' },
+  VIO_XML_PI: { category: 'xml', summary: 'Processing instructions (including <?xml?>) are not allowed.' },
+  VIO_XML_COMMENT: { category: 'xml', summary: 'Comments are not allowed in a stanza.' },
+  VIO_XML_CDATA: { category: 'xml', summary: 'CDATA sections are not allowed in a stanza.' },
+  VIO_XML_ENTITY: {
+    category: 'xml',
+    summary: 'An entity other than the five predefined ones (or a bad character reference).',
+  },
+  VIO_XML_TOO_DEEP: { category: 'xml', summary: 'Elements are nested deeper than the limit.' },
+  VIO_XML_TOO_MANY_NODES: { category: 'xml', summary: 'The stanza has more elements than the limit.' },
+  VIO_XML_MULTIPLE_ROOTS: { category: 'xml', summary: 'The frame holds more than one root element.' },
+  VIO_XML_MALFORMED: { category: 'xml', summary: 'The text is not well-formed XML.' },
+  VIO_XML_DUPLICATE_ATTR: { category: 'xml', summary: 'An attribute appears twice on one element.' },
+  VIO_XML_TOO_MANY_ATTRS: { category: 'xml', summary: 'An element has more attributes than the limit.' },
+  VIO_XML_ATTR_TOO_LONG: { category: 'xml', summary: 'An attribute value is longer than the limit.' },
+  VIO_XML_BAD_NAME: {
+    category: 'xml',
+    summary: 'An element or attribute name is invalid, prefixed, too long or reserved (__proto__).',
+  },
+  VIO_XML_MIXED_CONTENT: { category: 'xml', summary: 'An element holds both text and child elements.' },
+  VIO_XML_BAD_BASE64: { category: 'xml', summary: 'Element text is not canonical base64.' },
+
+  // Stanza classification (harness/schema): which kind of stanza this is.
+  VIO_STANZA_UNKNOWN_KIND: { category: 'stanza', summary: 'The stanza is not a kind the profile defines.' },
+  VIO_STANZA_WRONG_DIRECTION: {
+    category: 'stanza',
+    summary: 'The stanza kind exists, but not in this direction (client to server or server to client).',
+  },
+
+  // Schema validation (harness/schema): the stanza's shape breaks its kind's schema.
+  VIO_SCHEMA_MISSING_ATTR: { category: 'schema', summary: 'A required attribute is missing.' },
+  VIO_SCHEMA_UNEXPECTED_ATTR: { category: 'schema', summary: 'An attribute the kind does not define.' },
+  VIO_SCHEMA_BAD_ATTR_VALUE: { category: 'schema', summary: 'An attribute value outside its allowed set.' },
+  VIO_SCHEMA_MISSING_CHILD: { category: 'schema', summary: 'A required child element is missing.' },
+  VIO_SCHEMA_UNEXPECTED_CHILD: { category: 'schema', summary: 'A child element the kind does not define.' },
+  VIO_SCHEMA_CHILD_COUNT: { category: 'schema', summary: 'A child element appears too few or too many times.' },
+  VIO_SCHEMA_MISSING_CONTENT: { category: 'schema', summary: 'An element that must carry bytes is empty.' },
+  VIO_SCHEMA_UNEXPECTED_CONTENT: { category: 'schema', summary: 'An element carries bytes where none belong.' },
+  VIO_SCHEMA_BAD_JID: { category: 'schema', summary: 'An address (JID) is malformed or of the wrong type.' },
+  VIO_SCHEMA_BAD_ID: { category: 'schema', summary: 'A message or stanza id is malformed.' },
+  VIO_SCHEMA_BAD_TIMESTAMP: { category: 'schema', summary: 'A timestamp is not unix seconds.' },
+  VIO_SCHEMA_BAD_NUMBER: { category: 'schema', summary: 'A numeric attribute is not a decimal in range.' },
+  VIO_SCHEMA_BAD_LENGTH: { category: 'schema', summary: 'Bytes of the wrong length (keys, ids, signatures).' },
+  VIO_SCHEMA_BAD_BASE64: { category: 'schema', summary: 'An attribute that carries bytes is not base64.' },
+  VIO_SCHEMA_TOO_LARGE: { category: 'schema', summary: 'A value or payload is larger than its kind allows.' },
+
+  // Harness errors: never the candidate's fault; they invalidate a certification run.
+  HRN_ERR_USAGE: { category: 'harness', summary: 'The command was called with invalid arguments.' },
+  HRN_ERR_IO: { category: 'harness', summary: 'A file could not be read or written.' },
+  HRN_ERR_SCHEMA_COMPILE: { category: 'harness', summary: 'A schema of the harness itself failed to compile.' },
+  HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+export type ViolationCode = Extract<Code, `VIO_${string}`>;
+export type HarnessErrorCode = Extract<Code, `HRN_ERR_${string}`>;
+
+export function isCode(s: string): s is Code {
+  return Object.hasOwn(CODES, s);
+}
+
+/** A harness error that carries its stable code. */
+export class HarnessError extends Error {
+  readonly code: HarnessErrorCode;
+  constructor(code: HarnessErrorCode, message: string, options?: ErrorOptions) {
+    super(`${code}: ${message}`, options);
+    this.name = 'HarnessError';
+    this.code = code;
+  }
+}
