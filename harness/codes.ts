@@ -53,21 +53,37 @@ export const CODES = {
   VIO_SCHEMA_BAD_ATTR_VALUE: { category: 'schema', summary: 'An attribute value outside its allowed set.' },
   VIO_SCHEMA_MISSING_CHILD: { category: 'schema', summary: 'A required child element is missing.' },
   VIO_SCHEMA_UNEXPECTED_CHILD: { category: 'schema', summary: 'A child element the kind does not define.' },
-  VIO_SCHEMA_CHILD_COUNT: { category: 'schema', summary: 'A child element appears too few or too many times.' },
+  VIO_SCHEMA_CHILD_COUNT: {
+    category: 'schema',
+    summary: 'A child element appears too few or too many times.',
+  },
   VIO_SCHEMA_MISSING_CONTENT: { category: 'schema', summary: 'An element that must carry bytes is empty.' },
-  VIO_SCHEMA_UNEXPECTED_CONTENT: { category: 'schema', summary: 'An element carries bytes where none belong.' },
+  VIO_SCHEMA_UNEXPECTED_CONTENT: {
+    category: 'schema',
+    summary: 'An element carries bytes where none belong.',
+  },
   VIO_SCHEMA_BAD_JID: { category: 'schema', summary: 'An address (JID) is malformed or of the wrong type.' },
   VIO_SCHEMA_BAD_ID: { category: 'schema', summary: 'A message or stanza id is malformed.' },
   VIO_SCHEMA_BAD_TIMESTAMP: { category: 'schema', summary: 'A timestamp is not unix seconds.' },
   VIO_SCHEMA_BAD_NUMBER: { category: 'schema', summary: 'A numeric attribute is not a decimal in range.' },
-  VIO_SCHEMA_BAD_LENGTH: { category: 'schema', summary: 'Bytes of the wrong length (keys, ids, signatures).' },
+  VIO_SCHEMA_BAD_LENGTH: {
+    category: 'schema',
+    summary: 'Bytes of the wrong length (keys, ids, signatures).',
+  },
   VIO_SCHEMA_BAD_BASE64: { category: 'schema', summary: 'An attribute that carries bytes is not base64.' },
   VIO_SCHEMA_TOO_LARGE: { category: 'schema', summary: 'A value or payload is larger than its kind allows.' },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_USAGE: { category: 'harness', summary: 'The command was called with invalid arguments.' },
   HRN_ERR_IO: { category: 'harness', summary: 'A file could not be read or written.' },
-  HRN_ERR_SCHEMA_COMPILE: { category: 'harness', summary: 'A schema of the harness itself failed to compile.' },
+  HRN_ERR_SCHEMA_COMPILE: {
+    category: 'harness',
+    summary: 'A schema of the harness itself failed to compile.',
+  },
+  HRN_ERR_INVALID_NODE: {
+    category: 'harness',
+    summary: 'The harness built a stanza node that cannot be serialized (a harness bug).',
+  },
   HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
 } as const satisfies Record<string, CodeInfo>;
 

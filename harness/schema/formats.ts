@@ -2,6 +2,7 @@
 // failure of it produces, so the mapping lives beside the definition and cannot drift.
 
 import type { ViolationCode } from '../codes.ts';
+import { base64Length } from '../xml/base64.ts';
 
 export interface StanzaFormat {
   readonly validate: (s: string) => boolean;
@@ -9,25 +10,13 @@ export interface StanzaFormat {
   readonly description: string;
 }
 
-const CANONICAL_B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decoded length of canonical base64, or -1 if it is not canonical base64. */
-export function base64Length(s: string): number {
-  if (!CANONICAL_B64.test(s)) return -1;
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const n = (s.length / 4) * 3 - pad;
-  // Canonical means the unused bits of the last group are zero: re-encoding gives the same text.
-  if (pad > 0 && Buffer.from(s, 'base64').toString('base64') !== s) return -1;
-  return n;
-}
-
-const USER = String.raw`[0-9]{1,20}`;
-const DEVICE = String.raw`(?::[0-9]{1,3})?`;
-const INTEROP_USER = String.raw`[0-9]{1,10}-[0-9]{1,20}`;
+const USER = '[0-9]{1,20}';
+const DEVICE = '(?::[0-9]{1,3})?';
+const INTEROP_USER = '[0-9]{1,10}-[0-9]{1,20}';
 const JID = new RegExp(
   String.raw`^(?:${USER}${DEVICE}@(?:s\.whatsapp\.net|lid)|${INTEROP_USER}${DEVICE}@interop|[0-9]{5,30}(?:-[0-9]{1,12})?@g\.us)$`,
 );
-const INTEROP_JID = new RegExp(String.raw`^${INTEROP_USER}${DEVICE}@interop$`);
+const INTEROP_JID = new RegExp(`^${INTEROP_USER}${DEVICE}@interop$`);
 
 const bytesOf = (n: number): StanzaFormat => ({
   validate: (s) => base64Length(s) === n,

@@ -5,6 +5,7 @@
 // whose failures are unreadable. Order within a tag is kept; order across tags is not part of
 // the profile. Bytes appear as canonical base64, so formats can check their decoded length.
 
+import { encodeBase64 } from '../xml/base64.ts';
 import type { StanzaNode } from '../xml/node.ts';
 import { isBytes } from '../xml/node.ts';
 
@@ -20,7 +21,7 @@ export function toView(node: StanzaNode): StanzaView {
   const c = node.content;
   if (c === undefined) return view;
   if (isBytes(c)) {
-    view.bytes = Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('base64');
+    view.bytes = encodeBase64(c);
     return view;
   }
   const groups: Record<string, StanzaView[]> = {};
@@ -47,7 +48,7 @@ export function stanzaPointer(rootTag: string, instancePath: string, extra?: str
       const tag = parts[i + 1];
       const idx = parts[i + 2];
       if (tag === undefined) break;
-      out += `/${unescape(tag)}`;
+      out += `/${unescapePointer(tag)}`;
       if (idx !== undefined && /^\d+$/.test(idx)) {
         if (idx !== '0') out += `[${idx}]`;
         i += 2;
@@ -56,7 +57,7 @@ export function stanzaPointer(rootTag: string, instancePath: string, extra?: str
       }
     } else if (p === 'attrs') {
       const name = parts[i + 1];
-      if (name !== undefined) out += `@${unescape(name)}`;
+      if (name !== undefined) out += `@${unescapePointer(name)}`;
       i += 1;
     } else if (p === 'bytes') {
       out += '#bytes';
@@ -66,6 +67,6 @@ export function stanzaPointer(rootTag: string, instancePath: string, extra?: str
   return out;
 }
 
-function unescape(segment: string): string {
+function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
