@@ -1,8 +1,8 @@
 // One way to build an ajv instance, so every schema in the project is compiled with the same
 // dialect (JSON Schema 2020-12) and the same strictness.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsImport from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
+import addFormatsImport from 'ajv-formats';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
 const addFormats = addFormatsImport as unknown as FormatsPlugin;
