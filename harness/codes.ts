@@ -74,6 +74,7 @@ export const CODES = {
   VIO_SCHEMA_TOO_LARGE: { category: 'schema', summary: 'A value or payload is larger than its kind allows.' },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
+  HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },
   HRN_ERR_USAGE: { category: 'harness', summary: 'The command was called with invalid arguments.' },
   HRN_ERR_IO: { category: 'harness', summary: 'A file could not be read or written.' },
   HRN_ERR_SCHEMA_COMPILE: {
