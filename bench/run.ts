@@ -92,7 +92,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`corpus: ${stanzas.length} stanzas, ${bytes} bytes\n`);
   for (const [name, f] of Object.entries(figures)) {
-    process.stdout.write(`${name.padEnd(16)} ${String(f.stanzasPerSecond).padStart(9)} stanzas/s  ${f.meanMicrosPerStanza} µs/stanza\n`);
+    process.stdout.write(
+      `${name.padEnd(16)} ${String(f.stanzasPerSecond).padStart(9)} stanzas/s  ${f.meanMicrosPerStanza} µs/stanza\n`,
+    );
   }
   const verdict = report.ratios['stanza-pipeline/bare-parse'].met ? 'met' : 'NOT met';
   process.stdout.write(`stanza-pipeline / bare-parse = ${pipelineRatio} (target >= 0.5: ${verdict})\n`);
