@@ -5,7 +5,7 @@
 // is never blamed on the candidate. Codes are stable strings: add new ones, never rename or
 // reuse one, because vendors' waivers, CI expectation files and fixture folders name them.
 
-export type CodeCategory = 'xml' | 'stanza' | 'schema' | 'harness';
+export type CodeCategory = 'xml' | 'stanza' | 'schema' | 'crypto' | 'content' | 'media' | 'harness';
 
 interface CodeInfo {
   readonly category: CodeCategory;
@@ -73,6 +73,77 @@ export const CODES = {
   VIO_SCHEMA_BAD_BASE64: { category: 'schema', summary: 'An attribute that carries bytes is not base64.' },
   VIO_SCHEMA_TOO_LARGE: { category: 'schema', summary: 'A value or payload is larger than its kind allows.' },
 
+  // End-to-end encryption (harness/crypto): a ciphertext could not be accepted.
+  VIO_CRYPTO_DUPLICATE: {
+    category: 'crypto',
+    summary: 'A message was decrypted before: a duplicate or a replay (its message key is spent).',
+  },
+  VIO_CRYPTO_BAD_MAC: {
+    category: 'crypto',
+    summary: 'Message authentication failed: the ciphertext was tampered.',
+  },
+  VIO_CRYPTO_UNTRUSTED_IDENTITY: {
+    category: 'crypto',
+    summary: "The sender's identity key differs from the one on record for that address.",
+  },
+  VIO_CRYPTO_INVALID_MESSAGE: {
+    category: 'crypto',
+    summary: 'The ciphertext is malformed or truncated and cannot be parsed as a Signal message.',
+  },
+  VIO_CRYPTO_UNSUPPORTED_VERSION: {
+    category: 'crypto',
+    summary: "The message's version is not the one of the crypto profile (a downgrade or an upgrade).",
+  },
+  VIO_CRYPTO_NO_SESSION: {
+    category: 'crypto',
+    summary: 'A session message (msg) arrived where no session exists.',
+  },
+  VIO_CRYPTO_MISSING_PREKEY: {
+    category: 'crypto',
+    summary: 'A first message (pkmsg) names a one-time, signed or Kyber prekey the receiver does not have.',
+  },
+  VIO_CRYPTO_INVALID_BUNDLE: {
+    category: 'crypto',
+    summary: 'A key bundle is incomplete or its signed-prekey signature does not verify.',
+  },
+
+  // Message content (harness/crypto/content): the decrypted plaintext is not a valid message.
+  VIO_CONTENT_BAD_PADDING: {
+    category: 'content',
+    summary: 'The plaintext does not end in N bytes of value N, with N from 1 to 16.',
+  },
+  VIO_CONTENT_INVALID_PROTOBUF: {
+    category: 'content',
+    summary: 'The unpadded plaintext is not a valid Message protobuf.',
+  },
+  VIO_CONTENT_EMPTY: {
+    category: 'content',
+    summary: 'The Message carries none of the content types of the profile.',
+  },
+
+  // Media (harness/crypto/media): checks in the order a receiver must make them.
+  VIO_MEDIA_TRUNCATED: {
+    category: 'media',
+    summary: 'The blob is too short to hold a ciphertext block and its MAC.',
+  },
+  VIO_MEDIA_ENC_HASH_MISMATCH: {
+    category: 'media',
+    summary: 'SHA-256 of the downloaded blob is not fileEncSha256.',
+  },
+  VIO_MEDIA_BAD_MAC: {
+    category: 'media',
+    summary: 'The 10-byte HMAC-SHA256 over iv and ciphertext does not match.',
+  },
+  VIO_MEDIA_DECRYPT_FAILED: {
+    category: 'media',
+    summary: 'AES-256-CBC decryption failed (bad length or padding).',
+  },
+  VIO_MEDIA_PLAIN_HASH_MISMATCH: {
+    category: 'media',
+    summary: 'SHA-256 of the decrypted file is not fileSha256.',
+  },
+  VIO_MEDIA_LENGTH_MISMATCH: { category: 'media', summary: 'The decrypted file length is not fileLength.' },
+
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },
   HRN_ERR_USAGE: { category: 'harness', summary: 'The command was called with invalid arguments.' },
@@ -84,6 +155,10 @@ export const CODES = {
   HRN_ERR_INVALID_NODE: {
     category: 'harness',
     summary: 'The harness built a stanza node that cannot be serialized (a harness bug).',
+  },
+  HRN_ERR_CRYPTO: {
+    category: 'harness',
+    summary: 'A cryptographic library failed in a way no input explains (a harness or library bug).',
   },
   HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
 } as const satisfies Record<string, CodeInfo>;
