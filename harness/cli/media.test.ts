@@ -83,6 +83,15 @@ describe('interop-cert media encrypt', () => {
     expect(readFileSync(at('photo2.enc')).equals(blob)).toBe(true);
   });
 
+  it('gives the output of the worked example in docs/MEDIA.md', async () => {
+    const pdf = fileURLToPath(new URL('../../fixtures/media/document.pdf', import.meta.url));
+    const e = await encrypt('document', pdf, at('document.enc'), '--media-key', KEY_HEX);
+    expect(e.fileSha256.hex).toBe('1eb113830daca7ad28d6fa4616833c4f22bacb080ddc8bcf78fcbf59a7921004');
+    expect(e.fileEncSha256.hex).toBe('ee526c3800f097928734a31222fa4c7eec74f7ffee29430c3e7a9355e4109b29');
+    expect(e.directPathToken).toBe('7lJsOADwl5KHNKMSIvpMfux09__uKUMMPnqTVeQQmyk');
+    expect(readFileSync(at('document.enc'))).toHaveLength(858);
+  });
+
   it('draws a fresh key when none is given', async () => {
     const a = await encrypt('sticker', PHOTO, at('s1.enc'));
     const b = await encrypt('sticker', PHOTO, at('s2.enc'));
