@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CODES } from '../codes.ts';
@@ -136,7 +137,7 @@ describe('vectors computed with the openssl command line', () => {
 
   // The committed file is only trustworthy while the script still makes it: rerun it here.
   it.skipIf(!hasOpenssl())('are what scripts/media-vectors.sh prints today (needs openssl)', () => {
-    const out = execFileSync('bash', [SCRIPT.pathname], { encoding: 'utf8' });
+    const out = execFileSync('bash', [fileURLToPath(SCRIPT)], { encoding: 'utf8' });
     expect(out).toBe(vectorsText);
   });
 });
