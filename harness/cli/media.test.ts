@@ -30,7 +30,7 @@ interface EncryptOutput {
   fileSha256: Pair;
   fileEncSha256: Pair;
   fileLength: number;
-  directPathToken: string;
+  uploadToken: string;
 }
 
 async function encrypt(type: string, input: string, out: string, ...extra: string[]): Promise<EncryptOutput> {
@@ -75,8 +75,8 @@ describe('interop-cert media encrypt', () => {
     });
     expect(blob.length).toBe((Math.floor(photo.length / 16) + 1) * 16 + 10);
     expect(Buffer.from(e.fileEncSha256.base64, 'base64').toString('hex')).toBe(e.fileEncSha256.hex);
-    expect(Buffer.from(e.directPathToken, 'base64url').toString('hex')).toBe(e.fileEncSha256.hex);
-    expect(e.directPathToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(e.uploadToken, 'base64url').toString('hex')).toBe(e.fileEncSha256.hex);
+    expect(e.uploadToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The same key gives the same blob; the key may also be given in base64.
     const again = await encrypt('image', PHOTO, at('photo2.enc'), '--media-key', KEY_B64);
     expect(again).toEqual(e);
@@ -88,7 +88,7 @@ describe('interop-cert media encrypt', () => {
     const e = await encrypt('document', pdf, at('document.enc'), '--media-key', KEY_HEX);
     expect(e.fileSha256.hex).toBe('1eb113830daca7ad28d6fa4616833c4f22bacb080ddc8bcf78fcbf59a7921004');
     expect(e.fileEncSha256.hex).toBe('ee526c3800f097928734a31222fa4c7eec74f7ffee29430c3e7a9355e4109b29');
-    expect(e.directPathToken).toBe('7lJsOADwl5KHNKMSIvpMfux09__uKUMMPnqTVeQQmyk');
+    expect(e.uploadToken).toBe('7lJsOADwl5KHNKMSIvpMfux09__uKUMMPnqTVeQQmyk');
     expect(readFileSync(at('document.enc'))).toHaveLength(858);
   });
 

@@ -136,7 +136,7 @@ export function registerMedia(program: Command, io: Io, setExit: (code: ExitCode
             fileEncSha256: both(enc.fileEncSha256),
             fileLength: enc.fileLength,
             // The <token> of the upload path /mms/<type>/<token> (PROFILE.md §5.13).
-            directPathToken: uploadToken(enc.fileEncSha256),
+            uploadToken: uploadToken(enc.fileEncSha256),
           },
           null,
           2,
