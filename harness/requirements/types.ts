@@ -77,7 +77,7 @@ export interface Requirement {
   readonly title: string;
   /** One normative, testable sentence. */
   readonly rule: string;
-  /** Verbatim text of the cited source. */
+  /** One or two sentences copied verbatim from the cited section (checked for PROFILE). */
   readonly quote: string;
   readonly source: RequirementSource;
   readonly area: Area;
