@@ -77,8 +77,9 @@ const osslCode = (code: string) => (e: Error) => (e as Error & { code?: unknown 
  */
 export const X3DH_ERRORS: readonly ErrorRule[] = [
   {
+    // A first message from a changed identity. (A bundle is checked before the package.)
     library: 'UntrustedIdentityKeyError',
-    during: ['bundle', 'decrypt'],
+    during: ['decrypt'],
     code: 'VIO_CRYPTO_UNTRUSTED_IDENTITY',
     match: named('UntrustedIdentityKeyError'),
   },
@@ -117,12 +118,6 @@ export const X3DH_ERRORS: readonly ErrorRule[] = [
     during: ['decrypt'],
     code: 'VIO_CRYPTO_BAD_MAC',
     match: said('Over 2000 messages into the future!'),
-  },
-  {
-    library: "Error 'No registrationId' (a first message without one)",
-    during: ['decrypt'],
-    code: 'VIO_CRYPTO_INVALID_MESSAGE',
-    match: said('No registrationId'),
   },
   {
     // The MAC verified but the AES-CBC padding does not: the sender encrypted badly.

@@ -103,11 +103,11 @@ export interface LibsignalNode {
     /** With isInit false (the default) a real check: true when the signature verifies. */
     verifySignature(pubKey: Buffer, message: Buffer, signature: Buffer, isInit?: boolean): boolean;
   };
-  SignalError: new (...args: never[]) => Error;
-  UntrustedIdentityKeyError: new (...args: never[]) => Error;
-  SessionError: new (...args: never[]) => Error;
-  MessageCounterError: new (...args: never[]) => Error;
-  PreKeyError: new (...args: never[]) => Error;
+  SignalError: new (message?: string) => Error;
+  UntrustedIdentityKeyError: new (addr: string, identityKey: Buffer) => Error;
+  SessionError: new (message: string) => Error;
+  MessageCounterError: new (message: string) => Error;
+  PreKeyError: new (message: string) => Error;
 }
 
 export const libsignal = libsignalModule as unknown as LibsignalNode;
