@@ -5,7 +5,17 @@
 // is never blamed on the candidate. Codes are stable strings: add new ones, never rename or
 // reuse one, because vendors' waivers, CI expectation files and fixture folders name them.
 
-export type CodeCategory = 'xml' | 'stanza' | 'schema' | 'crypto' | 'content' | 'media' | 'harness';
+export type CodeCategory =
+  | ''
+  | 'xml'
+  | 'stanza'
+  | 'schema'
+  | 'crypto'
+  | 'content'
+  | 'media'
+  | 'session'
+  | 'transport'
+  | 'harness';
 
 interface CodeInfo {
   readonly category: CodeCategory;
@@ -143,6 +153,83 @@ export const CODES = {
     summary: 'SHA-256 of the decrypted file is not fileSha256.',
   },
   VIO_MEDIA_LENGTH_MISMATCH: { category: 'media', summary: 'The decrypted file length is not fileLength.' },
+  VIO_MEDIA_UPLOAD_HASH_MISMATCH: {
+    category: 'media',
+    summary: 'SHA-256 of an uploaded blob is not the fileEncSha256 its upload path names.',
+  },
+
+  // Enlistment and login (harness/server): the candidate's enlistment was refused.
+  VIO_ENLIST_BAD_REQUEST: {
+    category: 'session',
+    summary: 'An enlistment field is missing, repeated, unknown, not base64url or of the wrong length.',
+  },
+  VIO_ENLIST_BAD_KEY_TYPE: {
+    category: 'session',
+    summary: 'The enlistment key type (e_keytype) is not 0x05.',
+  },
+  VIO_ENLIST_BAD_SIGNATURE: {
+    category: 'session',
+    summary: 'The enlisted signed prekey signature does not verify under the identity key.',
+  },
+  VIO_ENLIST_BAD_TOKEN: { category: 'session', summary: 'The partner token of an enlistment fails a check.' },
+  VIO_ENLIST_RATE_LIMITED: {
+    category: 'session',
+    summary: 'More than 10 enlistments for one partner user (sub) within 60 s.',
+  },
+
+  // Transport and connection (harness/server/connection): what a client did to the link.
+  VIO_TRANSPORT_BINARY_FRAME: {
+    category: 'transport',
+    summary: 'A binary frame: the profile carries text frames only.',
+  },
+  VIO_TRANSPORT_FLOOD: {
+    category: 'transport',
+    summary: 'More frames in one second than the server allows.',
+  },
+  VIO_TRANSPORT_TOO_MANY_VIOLATIONS: {
+    category: 'transport',
+    summary: 'The connection reached the limit of violations and was closed.',
+  },
+  VIO_TRANSPORT_PING_TIMEOUT: {
+    category: 'transport',
+    summary: "The client did not answer the server's ping in time.",
+  },
+  VIO_SESSION_NOT_LOGGED_IN: {
+    category: 'session',
+    summary: 'A stanza other than <login> before a successful login.',
+  },
+  VIO_SESSION_LOGIN_TWICE: {
+    category: 'session',
+    summary: 'A second <login> on a connection that is logged in.',
+  },
+  VIO_SESSION_LOGIN_TIMEOUT: {
+    category: 'session',
+    summary: 'No <login> within the deadline after the upgrade.',
+  },
+  VIO_SESSION_LOGIN_FAILED: {
+    category: 'session',
+    summary: 'A login the server refused: unknown address, wrong authkey, bad token or rate limit.',
+  },
+  VIO_SESSION_UNENLISTED: {
+    category: 'session',
+    summary: 'A login after 30 days away: the address was un-enlisted.',
+  },
+  VIO_ROUTE_UNKNOWN_RECIPIENT: {
+    category: 'session',
+    summary: 'A message or fetch for an address the server does not know.',
+  },
+  VIO_ROUTE_NOT_OPTED_IN: {
+    category: 'session',
+    summary: 'A message or fetch for a WhatsApp user who has not opted in to third-party chats.',
+  },
+  VIO_ROUTE_UNSUPPORTED: {
+    category: 'session',
+    summary: 'A message the profile does not route (group address, skmsg).',
+  },
+  VIO_KEYS_REFUSED: {
+    category: 'session',
+    summary: 'A key upload or rotation the directory refused (bad signature, reused id, identity mismatch).',
+  },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },

@@ -124,6 +124,10 @@ export class Peer {
   /** Message ids already shown, per sender, so a redelivery is not shown twice. */
   readonly #seen = new Set<string>();
   readonly #unsubscribe: () => void;
+  /** Session work runs one piece at a time: a retry that drops a session must not interleave
+   *  with a send that is using it. Iq results and acks bypass it, so awaiting one inside never
+   *  deadlocks. */
+  #chain: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: PeerOptions, identity: CryptoIdentity) {
     this.#opts = opts;
@@ -144,6 +148,12 @@ export class Peer {
   readonly errors: Error[] = [];
   #fail(e: unknown): void {
     this.errors.push(e instanceof Error ? e : new Error(String(e)));
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => undefined);
+    return run;
   }
 
   #now(): number {
@@ -222,9 +232,11 @@ export class Peer {
     const encAttrs: Record<string, string> = mediatype ? { mediatype } : {};
     this.#sent.set(id, { to, plaintext, attrs, encAttrs, resends: 0 });
     const ack = this.#awaitAck(id);
-    await this.#ensureSession(to);
-    const ct = await this.identity.encrypt(to, plaintext);
-    this.#send(messageNode(attrs, encAttrs, ct));
+    await this.#serial(async () => {
+      await this.#ensureSession(to);
+      const ct = await this.identity.encrypt(to, plaintext);
+      this.#send(messageNode(attrs, encAttrs, ct));
+    });
     return { id, ack, content };
   }
 
@@ -407,11 +419,11 @@ export class Peer {
       case 'ack':
         return this.#onAck(node);
       case 'message':
-        return this.#onMessage(node);
+        return this.#serial(() => this.#onMessage(node));
       case 'receipt':
-        return this.#onReceipt(node);
+        return this.#serial(() => this.#onReceipt(node));
       case 'notification':
-        return this.#onNotification(node);
+        return this.#serial(() => this.#onNotification(node));
       case 'chatstate': {
         const state = childrenOf(node)[0];
         if (state && (state.tag === 'composing' || state.tag === 'paused')) {
