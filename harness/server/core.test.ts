@@ -220,7 +220,7 @@ describe('ServerCore', () => {
   });
 
   it('records hostile frames as violations, answers what it can, and closes after 50', async () => {
-    const { core, attach, transcript } = world();
+    const { attach, transcript } = world();
     const { peer: alice, link } = await attach(ALICE);
     await alice.uploadKeys();
     const answers: string[] = [];
