@@ -129,9 +129,10 @@ function uint(d: Decoded, field: string): number | undefined {
   return Object.hasOwn(d, field) ? (d[field] as number) : undefined;
 }
 
+// Views into the caller's bytes: decrypting parses every ciphertext, and copying its payload
+// only to drop it would cost more than the parse. inspectCiphertext copies what it returns.
 function bytes(d: Decoded, field: string): Uint8Array | undefined {
-  // Copies: the decoder hands out views into the caller's buffer.
-  return Object.hasOwn(d, field) ? Uint8Array.from(d[field] as Uint8Array) : undefined;
+  return Object.hasOwn(d, field) ? (d[field] as Uint8Array) : undefined;
 }
 
 function required<T>(value: T | undefined, what: string): T {
@@ -157,7 +158,7 @@ function parseSignalMessage(data: Uint8Array, what: string): ParsedSignalMessage
     counter: required(uint(d, 'counter'), `${what} counter`),
     previousCounter: uint(d, 'previousCounter') ?? 0,
     ciphertext: required(bytes(d, 'ciphertext'), `${what} ciphertext`),
-    mac: data.slice(data.length - MAC_LENGTH),
+    mac: data.subarray(data.length - MAC_LENGTH),
   };
 }
 
@@ -193,7 +194,7 @@ function parsePreKeyMessage(data: Uint8Array): ParsedPreKeyMessage {
   };
 }
 
-/** Parses a ciphertext of either type; never throws. */
+/** Parses a ciphertext of either type; never throws. Byte fields are views into the input. */
 export function parseCiphertext(ciphertext: Ciphertext): Outcome<ParsedCiphertext> {
   try {
     const type: CiphertextType = ciphertext.type;
@@ -223,7 +224,7 @@ export function inspectCiphertext(ciphertext: Ciphertext): Outcome<Inspection> {
   const base: Inspection = {
     version: m.versionByte >> 4,
     type: p.type,
-    ratchetKey: m.ratchetKey,
+    ratchetKey: new Uint8Array(m.ratchetKey),
     counter: m.counter,
     previousCounter: m.previousCounter,
   };
@@ -234,8 +235,8 @@ export function inspectCiphertext(ciphertext: Ciphertext): Outcome<Inspection> {
     value: {
       ...base,
       version: p.preKey.versionByte >> 4,
-      baseKey,
-      identityKey,
+      baseKey: new Uint8Array(baseKey),
+      identityKey: new Uint8Array(identityKey),
       signedPreKeyId,
       ...(registrationId !== undefined && { registrationId }),
       ...(preKeyId !== undefined && { preKeyId }),

@@ -380,11 +380,13 @@ class PqxdhIdentity implements CryptoIdentity {
   }
 
   async decrypt(address: string, ciphertext: Ciphertext): Promise<Outcome<Uint8Array>> {
-    const parsed = parseForProfile(ciphertext, PQXDH_VERSION_BYTE);
+    // One private copy: the parse (views into it) and the library see the same bytes, whatever
+    // the caller does with its own while the operation waits in the queue.
+    const bytes = copyBytes(ciphertext.bytes);
+    const parsed = parseForProfile({ type: ciphertext.type, bytes }, PQXDH_VERSION_BYTE);
     if (!parsed.ok) return parsed;
     const a = this.#address(address);
     const p = parsed.value;
-    const bytes = copyBytes(ciphertext.bytes);
     return this.#queue.run(async (): Promise<Outcome<Uint8Array>> => {
       if (p.type === 'msg') {
         try {

@@ -355,7 +355,7 @@ class X3dhIdentity implements CryptoIdentity {
     return this.#queue.run(async () => {
       let r: { type: number; body: Buffer };
       try {
-        r = await a.cipher.encrypt(Buffer.from(plaintext));
+        r = await a.cipher.encrypt(buf(plaintext));
       } catch (e) {
         throw new HarnessError('HRN_ERR_CRYPTO', `libsignal encrypt to ${address}: ${(e as Error).message}`, {
           cause: e,
@@ -368,11 +368,13 @@ class X3dhIdentity implements CryptoIdentity {
   }
 
   async decrypt(address: string, ciphertext: Ciphertext): Promise<Outcome<Uint8Array>> {
-    const parsed = parseForProfile(ciphertext, X3DH_VERSION_BYTE);
+    // One private copy: the parse (views into it) and the library see the same bytes, whatever
+    // the caller does with its own while the operation waits in the queue.
+    const bytes = Buffer.from(ciphertext.bytes);
+    const parsed = parseForProfile({ type: ciphertext.type, bytes }, X3DH_VERSION_BYTE);
     if (!parsed.ok) return parsed;
     const a = this.#address(address);
     const p = parsed.value;
-    const bytes = Buffer.from(ciphertext.bytes);
     return this.#queue.run(async (): Promise<Outcome<Uint8Array>> => {
       if (p.type === 'msg') return this.#decryptMessage(a.lib, a.cipher, bytes);
       const key = FirstMessageLedger.key(
