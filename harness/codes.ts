@@ -6,7 +6,6 @@
 // reuse one, because vendors' waivers, CI expectation files and fixture folders name them.
 
 export type CodeCategory =
-  | ''
   | 'xml'
   | 'stanza'
   | 'schema'

@@ -2,14 +2,13 @@
 // fixed order, the per-sub rate limit, and the hand-over to the core's Enlister. The HTTP layer
 // (http.ts) only reads the body; every decision and every transcript line is made here.
 
-import { PublicKey } from '@signalapp/libsignal-client';
 import type { ViolationCode } from '../codes.ts';
+import { KEY_TYPE_DJB } from '../crypto/bundle.ts';
 import type { SignedPreKeyPublic } from '../crypto/profile.ts';
+import { verifySignedPreKey } from '../crypto/signatures.ts';
 import { TOKEN_MAX_CHARS } from './partner.ts';
 import type { Clock, Enlister, EnlistFields, EnlistResult, TokenVerifier, TranscriptSink } from './types.ts';
 
-/** Curve25519, the only key type of the profile. */
-export const KEY_TYPE_DJB = 0x05;
 export const ENLIST_RATE_LIMIT = 10;
 export const ENLIST_RATE_WINDOW_MS = 60_000;
 
@@ -122,15 +121,8 @@ export function decodeBase64Url(s: string): Uint8Array | undefined {
   return new Uint8Array(bytes);
 }
 
-/** XEdDSA over `0x05 ‖ publicKey` by the identity key; false for any key that does not parse. */
-export function verifySignedPreKey(identityKey: Uint8Array, spk: SignedPreKeyPublic): boolean {
-  try {
-    const identity = PublicKey.deserialize(Uint8Array.of(KEY_TYPE_DJB, ...identityKey));
-    return identity.verify(Uint8Array.of(KEY_TYPE_DJB, ...spk.publicKey), Uint8Array.from(spk.signature));
-  } catch {
-    return false;
-  }
-}
+// The signed-prekey check is shared with the key directory.
+export { verifySignedPreKey };
 
 /** Counts enlistments per `sub` over a sliding window of server time. */
 export interface EnlistLimiter {
