@@ -224,6 +224,13 @@ describe.each(Object.values(PROFILES))('$id', (profile) => {
       expectPlain(await bob.decrypt(ALICE, m), 'every bit counts');
     });
 
+    it('our own message sent back to us is BAD_MAC', async () => {
+      const { alice, bob } = await talking();
+      const mine = await alice.encrypt(BOB, text('reflected'));
+      expectCode(await alice.decrypt(BOB, mine), 'VIO_CRYPTO_BAD_MAC');
+      expectPlain(await bob.decrypt(ALICE, mine), 'reflected');
+    });
+
     it('a truncated msg or pkmsg is INVALID_MESSAGE', async () => {
       const { alice, bob } = await pair();
       const first = await alice.encrypt(BOB, text('first'));

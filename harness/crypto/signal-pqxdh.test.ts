@@ -1,7 +1,7 @@
 // signal-pqxdh specifics: every row of the error table produced by a real ciphertext or bundle,
 // the refusal to fall back to X3DH, and the v4 wire format.
 
-import { ErrorCode, LibSignalErrorBase } from '@signalapp/libsignal-client';
+import { ErrorCode, IdentityKeyPair, KEMKeyPair, LibSignalErrorBase } from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../codes.ts';
 import { parseCiphertext } from './inspect.ts';
@@ -54,6 +54,7 @@ async function talking() {
 
 const msg = (bytes: Uint8Array): Ciphertext => ({ type: 'msg', bytes });
 const pkmsg = (bytes: Uint8Array): Ciphertext => ({ type: 'pkmsg', bytes });
+const zeroKey = () => Uint8Array.of(0x05, ...new Uint8Array(32));
 
 function kyberCiphertextOf(first: Ciphertext): Uint8Array {
   const p = parseCiphertext(first);
@@ -201,6 +202,26 @@ const SCENARIOS: Record<string, { run: () => Promise<Outcome<unknown>>; says: Re
       },
     },
   ],
+  "bundle: Generic 'invalid key agreement'": [
+    {
+      says: /invalid key agreement/,
+      run: async () => {
+        // A signature can cover any 32 bytes: an identity that signs an all-zero signed prekey.
+        const signer = IdentityKeyPair.generate();
+        const kem = KEMKeyPair.generate().getPublicKey().serialize();
+        return (await identity()).processBundle(BOB, {
+          registrationId: 1,
+          identityKey: signer.publicKey.getPublicKeyBytes(),
+          signedPreKey: {
+            id: 1,
+            publicKey: new Uint8Array(32),
+            signature: signer.privateKey.sign(zeroKey()),
+          },
+          kyberPreKey: { id: 1, publicKey: kem, signature: signer.privateKey.sign(kem) },
+        });
+      },
+    },
+  ],
   "bundle: Generic 'invalid signature detected' (signed or Kyber prekey)": [
     {
       says: /invalid signature/,
@@ -267,6 +288,18 @@ describe('signal-pqxdh error table', () => {
     expect(classifyPqxdhError(generic, 'bundle').code).toBe('VIO_CRYPTO_INVALID_BUNDLE');
     expect(() => classifyPqxdhError(generic, 'decrypt')).toThrow(/HRN_ERR_CRYPTO/);
     expect(() => classifyPqxdhError(new Error('not from the library'), 'decrypt')).toThrow(HarnessError);
+  });
+});
+
+describe('where the two profiles differ', () => {
+  it('an all-zero ratchet key is a failed decryption here (INVALID_MESSAGE in signal-x3dh)', async () => {
+    const { alice, bob } = await talking();
+    const m = await alice.encrypt(BOB, text('x'));
+    expectCode(
+      await bob.decrypt(ALICE, msg(editSignalMessage(m.bytes, { ratchetKey: zeroKey() }))),
+      'VIO_CRYPTO_BAD_MAC',
+    );
+    expectPlain(await bob.decrypt(ALICE, m), 'x');
   });
 });
 

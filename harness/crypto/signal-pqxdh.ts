@@ -141,6 +141,13 @@ export const PQXDH_ERRORS: readonly ErrorRule[] = [
     match: saying(/base key is invalid/),
   },
   {
+    // A degenerate signed or one-time prekey (all zeros, small order) under a valid signature.
+    library: "Generic 'invalid key agreement'",
+    during: ['bundle'],
+    code: 'VIO_CRYPTO_INVALID_BUNDLE',
+    match: saying(/invalid key agreement/),
+  },
+  {
     library: "Generic 'invalid signature detected' (signed or Kyber prekey)",
     during: ['bundle'],
     code: 'VIO_CRYPTO_INVALID_BUNDLE',
