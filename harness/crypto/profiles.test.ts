@@ -346,6 +346,17 @@ describe.each(Object.values(PROFILES))('$id', (profile) => {
       expect(await alice.knownIdentity(BOB)).toBeUndefined();
     });
 
+    it('a bundle with an all-zero one-time prekey (no signature covers it) is INVALID_BUNDLE', async () => {
+      const alice = await identity();
+      const b = bundleOf(await identity());
+      expectCode(
+        await alice.processBundle(BOB, { ...b, preKey: { id: 1, publicKey: new Uint8Array(32) } }),
+        'VIO_CRYPTO_INVALID_BUNDLE',
+      );
+      expect(await alice.hasSession(BOB)).toBe(false);
+      expect((await alice.processBundle(BOB, b)).ok).toBe(true);
+    });
+
     it('a bundle with keys of the wrong length is INVALID_BUNDLE', async () => {
       const alice = await identity();
       const b = bundleOf(await identity());
