@@ -75,8 +75,6 @@ export interface NodeCipher {
   decryptWhisperMessage(data: Buffer): Promise<Buffer>;
   /** Undeclared: decrypts a `msg` with one session entry, which it changes as it goes. */
   doDecryptWhisperMessage(data: Buffer, session: NodeSessionEntry): Promise<Buffer>;
-  /** Undeclared: the package's per-address job queue, shared by every cipher and builder. */
-  queueJob<T>(job: () => Promise<T>): Promise<T>;
 }
 
 export interface LibsignalNode {
