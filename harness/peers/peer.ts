@@ -18,6 +18,7 @@ import type { StanzaNode } from '../xml/node.ts';
 import { bytesOf, child, childrenOf, el } from '../xml/node.ts';
 import type { PeerEvent } from './events.ts';
 import { EventLog } from './events.ts';
+import type { MediaGrant } from './http-media.ts';
 import type { IdSource } from './ids.ts';
 import { seededIds } from './ids.ts';
 import type { StanzaLink } from './link.ts';
@@ -74,6 +75,8 @@ export interface PeerOptions {
   /** Push name sent with presence. */
   readonly name?: string;
   readonly profile: CryptoProfile;
+  /** Keys made beforehand (an interop user enlists with them before it connects). */
+  readonly identity?: CryptoIdentity;
   readonly link: StanzaLink;
   readonly media: MediaStore;
   /** Seed of message and iq ids; defaults to the jid, so runs are repeatable. */
@@ -140,7 +143,8 @@ export class Peer {
   }
 
   static async create(opts: PeerOptions): Promise<Peer> {
-    const identity = await opts.profile.createIdentity({ preKeyCount: opts.preKeyCount ?? 20 });
+    const identity =
+      opts.identity ?? (await opts.profile.createIdentity({ preKeyCount: opts.preKeyCount ?? 20 }));
     return new Peer(opts, identity);
   }
 
@@ -194,6 +198,19 @@ export class Peer {
     const upload = this.identity.keyUpload();
     await this.iq({ xmlns: 'encrypt', type: 'set' }, uploadToNodes(upload));
     this.events.push({ type: 'prekeys-uploaded', count: upload.preKeys.length });
+  }
+
+  /** Media credentials: the media_conn iq (PROFILE.md §5.13). */
+  async mediaGrant(): Promise<MediaGrant> {
+    const result = await this.iq({ xmlns: 'w:m', type: 'set' }, [el('media_conn')]);
+    const conn = child(result, 'media_conn');
+    const ttl = Number(conn?.attrs.ttl ?? 0);
+    return {
+      auth: conn?.attrs.auth ?? '',
+      hosts: childrenOf(conn ?? el('media_conn')).map((h) => h.attrs.hostname ?? ''),
+      // Renew a minute early, in wall time: the grant's ttl counts on the server's clock.
+      expiresAt: Date.now() + Math.max(0, ttl - 60) * 1000,
+    };
   }
 
   async fetchBundle(jid: string): Promise<PublicBundle> {
