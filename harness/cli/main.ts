@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HarnessError } from '../codes.ts';
 import { registerMedia } from './media.ts';
+import { registerServe } from './serve.ts';
 import { registerValidate } from './validate.ts';
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, harness: 3 } as const;
@@ -36,6 +37,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerValidate(program, io, setExit);
+  registerServe(program, io, setExit);
   registerMedia(program, io, setExit);
   return program;
 }

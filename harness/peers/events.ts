@@ -72,8 +72,17 @@ export class EventLog {
   readonly #events: PeerEvent[] = [];
   #waiters: Waiter[] = [];
 
+  readonly #listeners = new Set<(e: PeerEvent) => void>();
+
+  /** Calls `fn` for every event from now on; returns a function that stops it. */
+  subscribe(fn: (e: PeerEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
   push(e: PeerEvent): void {
     this.#events.push(e);
+    for (const fn of this.#listeners) fn(e);
     const ready = this.#waiters.filter((w) => w.match(e));
     if (ready.length === 0) return;
     this.#waiters = this.#waiters.filter((w) => !ready.includes(w));

@@ -5,6 +5,7 @@
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JSONWebKeySet } from 'jose';
 import type { CryptoProfile } from '../crypto/profile.ts';
 import { httpMediaStore } from '../peers/http-media.ts';
 import { Peer } from '../peers/peer.ts';
@@ -16,7 +17,7 @@ import { createHttpHandler } from './http.ts';
 import { createMediaService } from './media-service.ts';
 import { nativePair } from './native-link.ts';
 import type { TestPartner } from './partner.ts';
-import { createTestPartner } from './partner.ts';
+import { createTestPartner, createTokenVerifier } from './partner.ts';
 import type { PushRecorder } from './push.ts';
 import { createPushRecorder } from './push.ts';
 import { Transcript } from './transcript.ts';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   readonly transcriptFile?: string;
   readonly limits?: Partial<ConnectionLimits>;
   readonly partnerPushUrl?: string;
+  /** A vendor's own partner keys instead of the hosted test partner's (tokens signed by them). */
+  readonly partnerKeys?: { readonly jwks: JSONWebKeySet; readonly issuer: string };
   readonly idlePingMs?: number;
   readonly pingAnswerMs?: number;
 }
@@ -73,7 +76,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   let port = 0;
   const media = createMediaService({ clock, host: () => `127.0.0.1:${port}` });
-  const tokens = partner.verifier(clock);
+  const tokens = options.partnerKeys
+    ? createTokenVerifier({ ...options.partnerKeys, clock })
+    : partner.verifier(clock);
   const core = new ServerCore({
     clock,
     transcript,
