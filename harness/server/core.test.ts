@@ -274,4 +274,42 @@ describe('ServerCore', () => {
     await bob.events.waitFor('message', (e) => e.id === fence.id);
     expect(bob.events.of('message').filter((e) => e.id === d.id)).toHaveLength(1);
   });
+
+  it('replays an earlier delivery, and holds deliveries while suspended', async () => {
+    const { core, attach, transcript } = world();
+    const { peer: alice } = await attach(ALICE);
+    const { peer: bob } = await attach(BOB);
+    await alice.uploadKeys();
+    await bob.uploadKeys();
+    const m = await alice.send(BOB, { type: 'text', text: 'once' });
+    await bob.events.waitFor('message', (e) => e.id === m.id);
+    const replayed = core.replay(BOB);
+    expect(replayed?.attrs.id).toBe(m.id);
+    const fence = await alice.send(BOB, { type: 'text', text: 'fence' });
+    await bob.events.waitFor('message', (e) => e.id === fence.id);
+    expect(bob.events.of('message').filter((e) => e.id === m.id)).toHaveLength(1);
+    const acks = transcript
+      .entries()
+      .filter(
+        (e) =>
+          e.kind === 'frame' &&
+          e.direction === 'c2s' &&
+          e.stanza.startsWith('<ack class="message"') &&
+          e.stanza.includes(m.id),
+      );
+    expect(acks).toHaveLength(2); // the original and the replay were both acked
+
+    core.suspend(BOB);
+    const held = [
+      await alice.send(BOB, { type: 'text', text: 'h1' }),
+      await alice.send(BOB, { type: 'text', text: 'h2' }),
+    ];
+    await Promise.all(held.map((h) => h.ack));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(bob.events.of('message').some((e) => held.some((h) => h.id === e.id))).toBe(false);
+    expect(core.resume(BOB)).toBe(2);
+    await bob.events.waitFor('message', (e) => e.id === held[1]?.id);
+    const order = bob.events.of('message').map((e) => e.id);
+    expect(order.indexOf(held[0]?.id ?? '')).toBeLessThan(order.indexOf(held[1]?.id ?? ''));
+  });
 });

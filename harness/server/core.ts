@@ -36,6 +36,8 @@ export const SERVER_JID = 's.whatsapp.net';
 export const UNENLIST_DAYS = 30;
 const LOGINS_PER_MINUTE = 10;
 const CONTACT_DAYS = 30;
+/** Stanzas remembered per address for replays. */
+const HISTORY = 200;
 
 export interface CoreOptions {
   readonly clock: Clock;
@@ -73,6 +75,10 @@ export class ServerCore implements Enlister {
   readonly #opts: CoreOptions;
   readonly #limits: ConnectionLimits;
   readonly #host: ConnectionHost;
+  /** The last stanzas written to each address, for the replay knob. */
+  readonly #history = new Map<string, StanzaNode[]>();
+  /** Addresses whose deliveries are held (a network partition without a close). */
+  readonly #suspended = new Map<string, StanzaNode[]>();
   #ids = 0;
   #ticker: NodeJS.Timeout | undefined;
 
@@ -504,10 +510,25 @@ export class ServerCore implements Enlister {
   /** Writes to the recipient's connection through the delivery faults. */
   #emit(to: string, node: StanzaNode): void {
     for (const d of this.deliveryFaults.apply(to, node)) {
-      const write = () => this.#online.get(to)?.send(d.node);
+      const write = () => this.#write(to, d.node);
       if (d.delayMs > 0) setTimeout(write, d.delayMs).unref();
       else write();
     }
+  }
+
+  #write(to: string, node: StanzaNode): void {
+    const held = this.#suspended.get(to);
+    if (held) {
+      held.push(node);
+      return;
+    }
+    const conn = this.#online.get(to);
+    if (!conn) return;
+    conn.send(node);
+    const h = this.#history.get(to) ?? [];
+    h.push(node);
+    if (h.length > HISTORY) h.shift();
+    this.#history.set(to, h);
   }
 
   #identityChanged(jid: string): void {
@@ -609,6 +630,40 @@ export class ServerCore implements Enlister {
   /** Tells `jid`'s contacts its identity changed (a peer that re-registered uses upload instead). */
   announceIdentityChange(jid: string): void {
     this.#identityChanged(jid);
+  }
+
+  /**
+   * Delivers again, unchanged, the last stanza the server wrote to `to` that `match` accepts
+   * (by default the last message): a replay attack from the network's position.
+   */
+  replay(to: string, match: DeliveryMatch = isMessage): StanzaNode | undefined {
+    const node = [...(this.#history.get(to) ?? [])].reverse().find(match);
+    this.transcript.event({
+      event: 'fault-fired',
+      address: to,
+      detail: { kind: 'replay', stanza: node?.tag, id: node?.attrs.id, found: node !== undefined },
+    });
+    if (node) this.#online.get(to)?.send(node);
+    return node;
+  }
+
+  /** Holds every delivery to `jid` (the link stays open) until `resume`. */
+  suspend(jid: string): void {
+    if (!this.#suspended.has(jid)) this.#suspended.set(jid, []);
+    this.transcript.event({ event: 'fault-fired', address: jid, detail: { kind: 'suspend' } });
+  }
+
+  /** Releases what `suspend` held, in order. */
+  resume(jid: string): number {
+    const held = this.#suspended.get(jid) ?? [];
+    this.#suspended.delete(jid);
+    this.transcript.event({
+      event: 'fault-fired',
+      address: jid,
+      detail: { kind: 'resume', released: held.length },
+    });
+    for (const n of held) this.#write(jid, n);
+    return held.length;
   }
 
   /** Cuts `jid`'s connection without a stream error (a network drop). */

@@ -21,7 +21,10 @@ import { createTestPartner, createTokenVerifier } from './partner.ts';
 import type { PushRecorder } from './push.ts';
 import { createPushRecorder } from './push.ts';
 import { Transcript } from './transcript.ts';
+import { createMemoryAcceptor } from './transport-memory.ts';
 import { attachWebSocket } from './transport-ws.ts';
+
+let memoryServers = 0;
 
 export interface ServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -37,6 +40,12 @@ export interface ServerOptions {
   readonly partnerKeys?: { readonly jwks: JSONWebKeySet; readonly issuer: string };
   readonly idlePingMs?: number;
   readonly pingAnswerMs?: number;
+  /**
+   * `ws` (default): the chat socket on the loopback port. `memory`: the chat socket in-process
+   * over mock-socket (connect with connectMockLink to `wsUrl`), for fast unit tests; HTTP stays
+   * on the loopback port either way.
+   */
+  readonly transport?: 'ws' | 'memory';
 }
 
 export interface NativePeerOptions {
@@ -97,11 +106,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     clock,
   });
   const http = createServer(handler);
-  const ws = attachWebSocket(http, {
-    onError: (error, channel) =>
-      transcript.event({ event: 'internal-error', connection: channel, detail: { error: String(error) } }),
-  });
-  ws.onChannel((channel) => core.accept(channel));
+  const onError = (error: unknown, channel: string) =>
+    transcript.event({ event: 'internal-error', connection: channel, detail: { error: String(error) } });
+  const memoryUrl = `ws://in-process-${++memoryServers}.invalid/ws/chat`;
+  const acceptor =
+    options.transport === 'memory'
+      ? createMemoryAcceptor(memoryUrl, { onError })
+      : attachWebSocket(http, { onError });
+  acceptor.onChannel((channel) => core.accept(channel));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -113,7 +125,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const peers: Peer[] = [];
   return {
     httpUrl: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws/chat`,
+    wsUrl: options.transport === 'memory' ? memoryUrl : `ws://127.0.0.1:${port}/ws/chat`,
     port,
     clock,
     transcript,
@@ -148,7 +160,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async stop() {
       for (const p of peers) p.close();
       core.stop();
-      await ws.close();
+      await acceptor.close();
       await push.idle();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
