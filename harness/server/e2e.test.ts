@@ -166,4 +166,24 @@ describe('server over real sockets', () => {
     await alice.events.waitFor('security-notice', (e) => e.from === BOB);
     await bob2.events.waitFor('message', (e) => e.id === after.id);
   });
+
+  it('issues partner tokens at tokenUrl that enlistment accepts, and refuses a bad sub', async () => {
+    server = await startServer({ seed: 'e2e-token' });
+    const url = server.tokenUrl ?? '';
+    const ask = (body: unknown) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const ok = await ask({ sub: '5550001' });
+    const { token } = (await ok.json()) as { token: string };
+    const identity = await x3dh.createIdentity({ preKeyCount: 1 });
+    expect(await enlist(server.httpUrl, enlistForm(identity, newAuthKey(), token))).toEqual({
+      status: 'ok',
+      login: '1-5550001@interop',
+    });
+    expect((await ask({ sub: 'nope' })).status).toBe(400);
+    expect((await ask({})).status).toBe(400);
+  });
 });

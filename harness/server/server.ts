@@ -3,6 +3,7 @@
 // virtual clock, a transcript, the test partner, and a way to attach the harness's WhatsApp
 // users. Scenarios, `interop-cert serve` and the tests all start it through `startServer`.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JSONWebKeySet } from 'jose';
@@ -25,6 +26,36 @@ import { createMemoryAcceptor } from './transport-memory.ts';
 import { attachWebSocket } from './transport-ws.ts';
 
 let memoryServers = 0;
+
+export const PARTNER_TOKEN_PATH = '/partner/token';
+
+/** `POST /partner/token {"sub":"digits"}` -> `{"token": JWT}`, timed by the server clock. */
+function servePartnerToken(req: IncomingMessage, res: ServerResponse, partner: TestPartner): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= 1024) chunks.push(c);
+  });
+  req.on('end', () => {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    let sub: unknown;
+    try {
+      sub = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sub?: unknown }).sub;
+    } catch {
+      return reply(400, { error: 'body is not JSON' });
+    }
+    if (size > 1024 || typeof sub !== 'string' || !/^[0-9]{1,20}$/.test(sub)) {
+      return reply(400, { error: 'sub must be 1 to 20 digits' });
+    }
+    partner.issueToken(sub).then(
+      (token) => reply(200, { token }),
+      () => reply(500, { error: 'token not issued' }),
+    );
+  });
+}
 
 export interface ServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -68,6 +99,8 @@ export interface RunningServer {
   readonly core: ServerCore;
   readonly partner: TestPartner;
   readonly push: PushRecorder;
+  /** The test partner's token endpoint (driver contract `tokenUrl`), unless partnerKeys are set. */
+  readonly tokenUrl: string | undefined;
   /** Attaches a WhatsApp user in-process (logged in, media over the server's HTTP). */
   attachPeer(options: NativePeerOptions): Promise<Peer>;
   stop(): Promise<void>;
@@ -105,7 +138,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     transcript,
     clock,
   });
-  const http = createServer(handler);
+  // The test partner's token endpoint: the "partner backend" of candidates under test (the
+  // driver contract's `tokenUrl`). Served only while the server trusts its own test partner.
+  const partnerTokens = options.partnerKeys ? undefined : partner;
+  const http = createServer((req, res) => {
+    if (partnerTokens && req.url === PARTNER_TOKEN_PATH && req.method === 'POST') {
+      servePartnerToken(req, res, partnerTokens);
+      return;
+    }
+    handler(req, res);
+  });
   const onError = (error: unknown, channel: string) =>
     transcript.event({ event: 'internal-error', connection: channel, detail: { error: String(error) } });
   const memoryUrl = `ws://in-process-${++memoryServers}.invalid/ws/chat`;
@@ -132,6 +174,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     core,
     partner,
     push,
+    tokenUrl: partnerTokens ? `http://127.0.0.1:${port}${PARTNER_TOKEN_PATH}` : undefined,
     async attachPeer(o) {
       const { channel, link } = nativePair(`w${++natives}`);
       core.attachNative(channel, o.jid, {
