@@ -13,37 +13,10 @@ import {
 } from './enlist.ts';
 import type { IssueOptions } from './partner.ts';
 import { createTestPartner } from './partner.ts';
-import type { Clock, Enlister, EnlistFields, EventEntry, TranscriptSink } from './types.ts';
+import { testClock, testTranscript } from './testing/fakes.ts';
+import type { Enlister, EnlistFields } from './types.ts';
 
-const T0 = 1_718_000_000_000;
 const SUB = '10853634039893';
-
-function fakeClock(start = T0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    seconds: () => Math.floor(t / 1000),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
-
-function fakeTranscript(clock: Clock): TranscriptSink & { events: EventEntry[] } {
-  const events: EventEntry[] = [];
-  let seq = 0;
-  return {
-    events,
-    frame: () => {
-      throw new Error('no frames on the HTTP side');
-    },
-    event(entry) {
-      const e: EventEntry = { kind: 'event', seq: seq++, clock: clock.now(), ...entry };
-      events.push(e);
-      return e;
-    },
-  };
-}
 
 function fakeEnlister(): Enlister & { calls: { fields: EnlistFields; sub: string }[] } {
   const calls: { fields: EnlistFields; sub: string }[] = [];
@@ -190,9 +163,9 @@ describe('verifySignedPreKey', () => {
 
 describe('handleEnlistment', () => {
   function setup() {
-    const clock = fakeClock();
+    const clock = testClock();
     const partner = createTestPartner({ seed: 'enlist', clock });
-    const transcript = fakeTranscript(clock);
+    const transcript = testTranscript(clock);
     const enlister = fakeEnlister();
     const deps = {
       verifier: partner.verifier(clock),
@@ -260,7 +233,7 @@ describe('handleEnlistment', () => {
     ['another issuer', { iss: 'https://evil.example' }],
   ])('fails bad_token for %s', async (_name, opts) => {
     const { partner, enlister, deps } = setup();
-    const stranger = createTestPartner({ seed: 'stranger', clock: fakeClock() });
+    const stranger = createTestPartner({ seed: 'stranger', clock: testClock() });
     const token =
       opts.kid === 'stranger'
         ? await stranger.issueToken(SUB, { kid: partner.kid })

@@ -13,38 +13,11 @@ import { createHttpHandler } from './http.ts';
 import { createMediaService } from './media-service.ts';
 import { createTestPartner } from './partner.ts';
 import { createPushRecorder } from './push.ts';
-import type { Clock, Enlister, EnlistFields, EventEntry, TranscriptSink } from './types.ts';
+import { testClock, testTranscript } from './testing/fakes.ts';
+import type { Enlister, EnlistFields } from './types.ts';
 
-const T0 = 1_718_000_000_000;
 const SUB = '10853634039893';
 const FORM = 'application/x-www-form-urlencoded';
-
-function fakeClock(start = T0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    seconds: () => Math.floor(t / 1000),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
-
-function fakeTranscript(clock: Clock): TranscriptSink & { events: EventEntry[] } {
-  const events: EventEntry[] = [];
-  let seq = 0;
-  return {
-    events,
-    frame: () => {
-      throw new Error('no frames on the HTTP side');
-    },
-    event(entry) {
-      const e: EventEntry = { kind: 'event', seq: seq++, clock: clock.now(), ...entry };
-      events.push(e);
-      return e;
-    },
-  };
-}
 
 function fakeEnlister(): Enlister & { calls: { fields: EnlistFields; sub: string }[] } {
   const calls: { fields: EnlistFields; sub: string }[] = [];
@@ -90,8 +63,8 @@ afterEach(async () => {
 });
 
 async function start(overrides: Partial<HttpHandlerOptions> = {}) {
-  const clock = fakeClock();
-  const transcript = fakeTranscript(clock);
+  const clock = testClock();
+  const transcript = testTranscript(clock);
   const partner = createTestPartner({ seed: 'http', clock });
   const enlister = fakeEnlister();
   const push = createPushRecorder({ clock, transcript, seed: 'http' });
@@ -268,7 +241,7 @@ describe('media through the handler', () => {
 
 describe('internal errors', () => {
   it('answers 500 JSON, records HRN_ERR_INTERNAL and keeps serving', async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const media = createMediaService({ clock, host: 'h' });
     const broken = {
       ...media,

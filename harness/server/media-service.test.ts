@@ -8,38 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encryptMedia, uploadToken } from '../crypto/media.ts';
 import { createMediaService, handleMediaDownload, handleMediaUpload } from './media-service.ts';
-import type { Clock, EventEntry, TranscriptSink } from './types.ts';
+import { T0, testClock, testTranscript } from './testing/fakes.ts';
 
-const T0 = 1_718_000_000_000;
 const DAY = 86_400_000;
 const ALICE = '1-10853634039893@interop';
-
-function fakeClock(start = T0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    seconds: () => Math.floor(t / 1000),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
-
-function fakeTranscript(clock: Clock): TranscriptSink & { events: EventEntry[] } {
-  const events: EventEntry[] = [];
-  let seq = 0;
-  return {
-    events,
-    frame: () => {
-      throw new Error('no frames on the HTTP side');
-    },
-    event(entry) {
-      const e: EventEntry = { kind: 'event', seq: seq++, clock: clock.now(), ...entry };
-      events.push(e);
-      return e;
-    },
-  };
-}
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -48,8 +20,8 @@ afterEach(async () => {
 
 /** Only the two media routes, wired the way http.ts wires them. */
 async function mediaServer(opts: { maxBytes?: number } = {}) {
-  const clock = fakeClock();
-  const transcript = fakeTranscript(clock);
+  const clock = testClock();
+  const transcript = testTranscript(clock);
   let port = 0;
   const media = createMediaService({ clock, host: () => `127.0.0.1:${port}`, ...opts });
   const deps = { media, transcript, clock };
@@ -80,7 +52,7 @@ function upload(base: string, path: string, body: RequestInit['body']) {
 
 describe('createMediaService', () => {
   it('grants per address, valid for ttl seconds of server time', () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const media = createMediaService({ clock, host: '127.0.0.1:40123' });
     const a = media.grant(ALICE);
     const b = media.grant('1-2@interop');
@@ -98,7 +70,7 @@ describe('createMediaService', () => {
   });
 
   it('keeps blobs for the retention period, then forgets them', () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const media = createMediaService({ clock, host: 'h', retentionDays: 30 });
     const path = media.newDirectPath('image');
     expect(path).toMatch(/^\/v\/image\/[A-Za-z0-9_-]{22}$/);

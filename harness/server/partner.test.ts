@@ -5,21 +5,9 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { IssueOptions, TestPartner } from './partner.ts';
 import { createTestPartner, TOKEN_AUDIENCE } from './partner.ts';
-import type { Clock } from './types.ts';
+import { testClock } from './testing/fakes.ts';
 
-const T0 = 1_718_000_000_000;
 const SUB = '10853634039893';
-
-function fakeClock(start = T0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    seconds: () => Math.floor(t / 1000),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
 
 describe('createTestPartner', () => {
   it('derives the same key and kid from the same seed, different ones otherwise', () => {
@@ -38,7 +26,7 @@ describe('createTestPartner', () => {
   });
 
   it('issues tokens with the claims of PROFILE §5.1, timed by its clock', async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const partner = createTestPartner({ seed: 's', issuer: 'https://p.example', clock });
     const token = await partner.issueToken(SUB, { ttlS: 600 });
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(partner.jwks()), {
@@ -56,7 +44,7 @@ describe('createTestPartner', () => {
 });
 
 describe('the token verifier', () => {
-  const clock = fakeClock();
+  const clock = testClock();
   const partner = createTestPartner({ seed: 'partner', clock });
   const stranger = createTestPartner({ seed: 'stranger', clock });
   const verifier = partner.verifier(clock);
@@ -122,7 +110,7 @@ describe('the token verifier', () => {
   });
 
   it('judges time by the clock it was given, not the wall clock', async () => {
-    const serverClock = fakeClock();
+    const serverClock = testClock();
     const token = await partner.issueToken(SUB, { ttlS: 600 });
     const check = partner.verifier(serverClock);
     expect((await check.verify(token)).ok).toBe(true);

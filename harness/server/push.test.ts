@@ -8,37 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPushRecorder } from './push.ts';
-import type { Clock, EventEntry, TranscriptSink } from './types.ts';
+import { T0, testClock, testTranscript } from './testing/fakes.ts';
+import type { Clock } from './types.ts';
 
-const T0 = 1_718_000_000_000;
 const ALICE = '1-10853634039893@interop';
-
-function fakeClock(start = T0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    seconds: () => Math.floor(t / 1000),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
-
-function fakeTranscript(clock: Clock): TranscriptSink & { events: EventEntry[] } {
-  const events: EventEntry[] = [];
-  let seq = 0;
-  return {
-    events,
-    frame: () => {
-      throw new Error('no frames on the HTTP side');
-    },
-    event(entry) {
-      const e: EventEntry = { kind: 'event', seq: seq++, clock: clock.now(), ...entry };
-      events.push(e);
-      return e;
-    },
-  };
-}
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -99,8 +72,8 @@ async function verifyPush(
 
 describe('createPushRecorder', () => {
   it('records a push with its claims and sends nothing without a partner URL', async () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const push = createPushRecorder({ clock, transcript, seed: 'run' });
     const result = push.push(ALICE);
     expect(result.claims).toEqual({
@@ -114,7 +87,7 @@ describe('createPushRecorder', () => {
     expect(transcript.events).toEqual([
       {
         kind: 'event',
-        seq: 0,
+        seq: 1,
         clock: T0,
         event: 'push',
         address: ALICE,
@@ -129,8 +102,8 @@ describe('createPushRecorder', () => {
   });
 
   it('derives its key from the seed, and publishes only the public half', () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const a = createPushRecorder({ clock, transcript, seed: 'run' });
     const b = createPushRecorder({ clock, transcript, seed: 'run' });
     const c = createPushRecorder({ clock, transcript, seed: 'other' });
@@ -143,8 +116,8 @@ describe('createPushRecorder', () => {
   });
 
   it('a JWT stops verifying 300 s later, and never verifies under another key set', async () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const push = createPushRecorder({ clock, transcript, seed: 'run' });
     const other = createPushRecorder({ clock, transcript, seed: 'other' });
     const { token } = push.push(ALICE);
@@ -154,8 +127,8 @@ describe('createPushRecorder', () => {
   });
 
   it('POSTs to the partner with the bearer JWT, aud its origin', async () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const partner = await partnerServer(204);
     const push = createPushRecorder({
       clock,
@@ -182,8 +155,8 @@ describe('createPushRecorder', () => {
   });
 
   it('records a refused connection, an error status and a timeout, and never throws', async () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const failing = await partnerServer(503);
     const hanging = await partnerServer('hang');
     // A port that was just free: nothing listens there.
@@ -210,8 +183,8 @@ describe('createPushRecorder', () => {
   });
 
   it('idle() waits for every POST under way', async () => {
-    const clock = fakeClock();
-    const transcript = fakeTranscript(clock);
+    const clock = testClock();
+    const transcript = testTranscript(clock);
     const partner = await partnerServer(200);
     const push = createPushRecorder({ clock, transcript, partnerPushUrl: `${partner.origin}/push` });
     push.push(ALICE);
