@@ -10,6 +10,7 @@ import { run as stanza } from './suites/stanza.ts';
 const SUITES: Record<string, (opts: BenchOptions) => Promise<SuiteReport>> = {
   stanza,
   crypto: async (opts) => (await import('./suites/crypto.ts')).run(opts),
+  server: async (opts) => (await import('./suites/server.ts')).run(opts),
 };
 
 const args = process.argv.slice(2);
