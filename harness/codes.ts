@@ -14,6 +14,7 @@ export type CodeCategory =
   | 'media'
   | 'session'
   | 'transport'
+  | 'behaviour'
   | 'harness';
 
 interface CodeInfo {
@@ -229,6 +230,28 @@ export const CODES = {
     category: 'session',
     summary: 'A key upload or rotation the directory refused (bad signature, reused id, identity mismatch).',
   },
+
+  // Behaviour (harness/scenario): what scenarios observe the candidate do, or fail to do.
+  VIO_MSG_NOT_SHOWN: {
+    category: 'behaviour',
+    summary: 'A message sent to the candidate was never shown to its user.',
+  },
+  VIO_MSG_CONTENT_MISMATCH: {
+    category: 'behaviour',
+    summary:
+      'The content the candidate showed differs from what was sent (text, caption, media hash, quote).',
+  },
+  VIO_E2EE_REPLAY_ACCEPTED: {
+    category: 'behaviour',
+    summary: 'A replayed message was shown to the user again.',
+  },
+  VIO_E2EE_TAMPER_ACCEPTED: { category: 'behaviour', summary: 'A tampered message was shown to the user.' },
+  VIO_E2EE_WRONG_REASON: {
+    category: 'behaviour',
+    summary:
+      'A bad message was refused, but for another reason than the one it has (right result, wrong reason).',
+  },
+  VIO_RCPT_MISSING: { category: 'behaviour', summary: 'An expected receipt never came.' },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },
