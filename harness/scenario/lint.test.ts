@@ -58,13 +58,13 @@ describe('lintScenarios', () => {
     expect(optional).toBeDefined();
     const gated = scenario({
       features: [optional?.feature ?? 'send-media'],
-      requirements: [mandatory?.id ?? ''],
+      requirements: [mandatory?.id ?? 'REQ-MSG-001'],
     });
     const r = lintScenarios([{ file: 'msg/text/MSG-TEXT-001.x.scenario.ts', scenario: gated }], catalogue);
     expect(r.problems.some((p) => p.includes('a skip would hide them'))).toBe(true);
     const fine = scenario({
       features: [optional?.feature ?? 'send-media'],
-      requirements: [optional?.id ?? ''],
+      requirements: [optional?.id ?? 'REQ-MSG-001'],
     });
     expect(
       lintScenarios([{ file: 'msg/text/MSG-TEXT-001.x.scenario.ts', scenario: fine }], catalogue).problems,
