@@ -270,6 +270,38 @@ export const CODES = {
     summary: 'A cryptographic library failed in a way no input explains (a harness or library bug).',
   },
   HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
+
+  // Driver contract (harness/driver): the candidate's driver broke the control API, so the run
+  // cannot tell what the candidate did. Each message names the endpoint (`POST /v1/send`).
+  HRN_ERR_DRIVER_UNREACHABLE: {
+    category: 'harness',
+    summary: 'The driver could not be reached: connection refused, reset or closed before an answer.',
+  },
+  HRN_ERR_DRIVER_TIMEOUT: {
+    category: 'harness',
+    summary: 'The driver did not answer a call completely within its time limit.',
+  },
+  HRN_ERR_DRIVER_HTTP_STATUS: {
+    category: 'harness',
+    summary: 'The driver answered a non-2xx status without a well-formed error body.',
+  },
+  HRN_ERR_DRIVER_BAD_JSON: { category: 'harness', summary: 'The driver answered a body that is not JSON.' },
+  HRN_ERR_DRIVER_BAD_RESPONSE: {
+    category: 'harness',
+    summary: "The driver's answer breaks its schema or the contract's rules (event sequence numbers).",
+  },
+  HRN_ERR_DRIVER_TOO_LARGE: {
+    category: 'harness',
+    summary: "The driver's answer is larger than the body limit; the harness stopped reading it.",
+  },
+  HRN_ERR_DRIVER_CONTRACT_VERSION: {
+    category: 'harness',
+    summary: 'The manifest names a driver contract version other than the one this harness speaks.',
+  },
+  HRN_ERR_DRIVER_ERROR: {
+    category: 'harness',
+    summary: 'The driver answered a call with a well-formed error: it could not do what was asked.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
