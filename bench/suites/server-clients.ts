@@ -217,6 +217,8 @@ function attr(text: string, name: string): string {
 export interface LoopResult {
   /** Operations completed inside the measuring window. */
   readonly ops: number;
+  /** Operations completed in all, warmup and drain included. */
+  readonly total: number;
   readonly seconds: number;
   /** Each completed operation's latency, ms, sorted. */
   readonly latenciesMs: Float64Array;
@@ -250,12 +252,14 @@ async function closedLoop(
   const t0 = performance.now() + timing.warmupMs;
   const t1 = t0 + timing.measureMs;
   const latencies: number[] = [];
+  let total = 0;
   let running = true;
   let busy = 0;
   let failure: Error | undefined;
   let settled: (() => void) | undefined;
   const done = (i: number, sentAt: number) => {
     const now = performance.now();
+    total += 1;
     if (now >= t0 && now < t1) latencies.push(now - sentAt);
     if (running && !failure) return start(i);
     busy -= 1;
@@ -294,6 +298,7 @@ async function closedLoop(
   if (!a || !b) throw new Error('unreachable: two CPU marks');
   return {
     ops: latencies.length,
+    total,
     seconds: timing.measureMs / 1000,
     latenciesMs: Float64Array.from(latencies).sort(),
     hostCpuMicros: b.host - a.host,
