@@ -42,6 +42,10 @@ export async function forkHost(mode: HostMode, extraExecArgv: readonly string[] 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let ids = 0;
+  void exited.then((code) => {
+    for (const w of waiting.values()) w.reject(new Error(`${mode} host exited (${code})`));
+    waiting.clear();
+  });
   const ready = await new Promise<HostReady>((resolve, reject) => {
     child.once('error', reject);
     void exited.then((code) => reject(new Error(`${mode} host exited (${code}) before it was ready`)));

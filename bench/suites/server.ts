@@ -16,6 +16,8 @@
 //   perSecond; p99MicrosPerIteration = p99 latency of one operation (send to completion).
 //   Latency p50/p99 (ms) and the CPU time each process spent per operation are under `corpus`.
 // - Each N is measured in rounds, the order swapped every round; each side keeps its best round.
+//   N = 1 is latency-bound on both sides, so it depends on where the scheduler puts the two
+//   processes: on a small machine the echo figure can differ 2x between runs.
 // - Memory: the server process's RSS, heap and external memory after a full GC, with 1000 users
 //   enlisted and none connected, then with the 1000 logged in and idle; the difference / 1000.
 //   The same for the echo server (what `ws` alone costs). And the heap the server still holds
