@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { HarnessError } from '../codes.ts';
+import { registerCandidate } from './candidate.ts';
 import { registerList } from './list.ts';
 import { registerMedia } from './media.ts';
 import { registerServe } from './serve.ts';
@@ -40,6 +41,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
   registerValidate(program, io, setExit);
   registerServe(program, io, setExit);
   registerMedia(program, io, setExit);
+  registerCandidate(program, io, setExit);
   registerList(program, io, setExit);
   return program;
 }
