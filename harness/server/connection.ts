@@ -4,6 +4,7 @@
 
 import type { ViolationCode } from '../codes.ts';
 import { checkFrame } from '../schema/check.ts';
+import { STANZA_FORMATS } from '../schema/formats.ts';
 import type { StanzaKind } from '../schema/kinds.ts';
 import type { StanzaNode } from '../xml/node.ts';
 import { el } from '../xml/node.ts';
@@ -260,7 +261,9 @@ export class Connection {
     if (this.state !== 'logged-in') return;
     const tag = node?.tag ?? ID_ATTR.exec(rawText(data, 512))?.[1];
     const id = node?.attrs.id ?? ID_ATTR.exec(rawText(data, 512))?.[3];
-    if (!tag || !id) return;
+    // Echo only an id the profile allows: a hostile id must not make the server's own answer
+    // invalid (or not XML at all, with control characters in it).
+    if (!tag || !id || !STANZA_FORMATS['stanza-id'].validate(id)) return;
     const error = code.startsWith('VIO_STANZA_') ? 488 : 487;
     if (tag === 'message' || tag === 'receipt') this.send(el('ack', { class: tag, id, error }));
     else if (tag === 'iq')
