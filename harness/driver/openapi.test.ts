@@ -19,6 +19,12 @@ const committed = read('openapi.json');
 const common = read(`${COMMON_SCHEMA}.schema.json`);
 const defNames = Object.keys(common.$defs as Json);
 const components = (committed.components as Json).schemas as Record<string, Json>;
+/** The value at a path of keys, or undefined. */
+function at(node: unknown, ...keys: string[]): unknown {
+  let cur = node;
+  for (const k of keys) cur = typeof cur === 'object' && cur !== null ? (cur as Json)[k] : undefined;
+  return cur;
+}
 const ref = (name: string) => ({ $ref: `#/components/schemas/${componentName(name)}` });
 
 /** The reverse of the generator's rewrite, written out separately: component refs back to file refs. */
@@ -69,15 +75,15 @@ describe('schemas/driver/openapi.json', () => {
       const op = item[method.toLowerCase()] as Json;
       const { request, response } = ENDPOINT_SCHEMAS[endpoint as keyof typeof ENDPOINTS];
       expect(op.operationId).toBe(endpoint);
-      const body = op.requestBody as Json | undefined;
-      expect(body && ((body.content as Json)['application/json'] as Json).schema, path).toEqual(
+      expect(at(op, 'requestBody', 'content', 'application/json', 'schema'), path).toEqual(
         request && ref(request),
       );
-      const responses = op.responses as Record<string, Json>;
-      expect(((responses['200']?.content as Json)['application/json'] as Json).schema).toEqual(ref(response));
-      expect(responses.default).toEqual({ $ref: '#/components/responses/Error' });
+      expect(at(op, 'responses', '200', 'content', 'application/json', 'schema'), path).toEqual(
+        ref(response),
+      );
+      expect(at(op, 'responses', 'default'), path).toEqual({ $ref: '#/components/responses/Error' });
     }
-    const events = (paths['/v1/events']?.get as Json).parameters as Json[];
+    const events = at(paths, '/v1/events', 'get', 'parameters') as Json[];
     expect(events.map((p) => [p.name, p.in, p.required])).toEqual([
       ['after', 'query', true],
       ['wait', 'query', true],
