@@ -66,6 +66,8 @@ export async function serve(opts: ServeOptions, io: Io): Promise<RunningServer> 
   const server = await startServer({
     port: opts.port,
     seed: opts.seed,
+    // A development server runs for hours: keep the recent wire in memory, all of it in --transcript.
+    transcriptMaxEntries: 50_000,
     ...(partnerKeys ? { partnerKeys } : {}),
     ...(opts.transcript ? { transcriptFile: opts.transcript } : {}),
   });

@@ -37,7 +37,9 @@ export const UNENLIST_DAYS = 30;
 const LOGINS_PER_MINUTE = 10;
 const CONTACT_DAYS = 30;
 /** Stanzas remembered per address for replays. */
-const HISTORY = 200;
+const HISTORY = 20;
+/** Accepted (sender, id) pairs remembered for duplicate detection; the oldest are forgotten. */
+const ACCEPTED_MAX = 100_000;
 
 export interface CoreOptions {
   readonly clock: Clock;
@@ -444,6 +446,10 @@ export class ServerCore implements Enlister {
       return;
     }
     this.#accepted.set(dupKey, t);
+    if (this.#accepted.size > ACCEPTED_MAX) {
+      const oldest = this.#accepted.keys().next().value;
+      if (oldest !== undefined) this.#accepted.delete(oldest);
+    }
     conn.send(el('ack', { class: 'message', id, t }));
     if (this.#blockedBy(to, me)) {
       this.transcript.event({ event: 'dropped-blocked', address: me, detail: { to, id } });

@@ -65,6 +65,8 @@ export interface ServerOptions {
   readonly clock?: ClockOptions;
   /** Stream the transcript to this JSONL file as it happens. */
   readonly transcriptFile?: string;
+  /** Keep at most this many transcript entries in memory (the file keeps all): long-running serve, load tests. */
+  readonly transcriptMaxEntries?: number;
   readonly limits?: Partial<ConnectionLimits>;
   readonly partnerPushUrl?: string;
   /** A vendor's own partner keys instead of the hosted test partner's (tokens signed by them). */
@@ -108,7 +110,10 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const clock = new VirtualClock(options.clock);
-  const transcript = new Transcript(clock, options.transcriptFile ? { file: options.transcriptFile } : {});
+  const transcript = new Transcript(clock, {
+    ...(options.transcriptFile ? { file: options.transcriptFile } : {}),
+    ...(options.transcriptMaxEntries ? { maxEntries: options.transcriptMaxEntries } : {}),
+  });
   const partner = createTestPartner({ clock, ...(options.seed ? { seed: `${options.seed}/partner` } : {}) });
   const push = createPushRecorder({
     clock,
