@@ -288,15 +288,17 @@ describe('createHttpDriver against a broken candidate', () => {
 
   it('500 with a proper error body: DRIVER_ERROR carrying the candidate error', async () => {
     const server = await rawServer((_req, res) =>
-      json(res, 500, { error: { code: 'failed', message: 'enlistment refused: bad_token', detail: 'x' } }),
+      json(res, 500, {
+        error: { code: 'connect_failed', message: 'enlistment refused: bad_token', detail: 'x' },
+      }),
     );
     const e = await failure(driver(server.url).connect(CONNECT));
     expect(e.code).toBe('HRN_ERR_DRIVER_ERROR');
     expect(e.message).toBe(
-      'HRN_ERR_DRIVER_ERROR: POST /v1/connect: the candidate answered HTTP 500 failed: enlistment refused: bad_token',
+      'HRN_ERR_DRIVER_ERROR: POST /v1/connect: the candidate answered HTTP 500 connect_failed: enlistment refused: bad_token',
     );
     expect(e.status).toBe(500);
-    expect(e.candidateError).toEqual({ code: 'failed', message: 'enlistment refused: bad_token' });
+    expect(e.candidateError).toEqual({ code: 'connect_failed', message: 'enlistment refused: bad_token' });
   });
 
   it('500 without an error body: HTTP_STATUS', async () => {

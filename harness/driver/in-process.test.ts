@@ -100,7 +100,7 @@ describe('inProcessDriver', () => {
     const e = await failure(d.send({ to: ALICE, content: { type: 'text', text: 'x' } }));
     expect(e.code).toBe('HRN_ERR_DRIVER_ERROR');
     expect(e.status).toBe(409);
-    expect(e.candidateError?.code).toBe('not-connected');
+    expect(e.candidateError?.code).toBe('not_connected');
     fake.failNext('typing', new TypeError('cannot read properties of undefined'));
     const t = await failure(d.typing({ to: ALICE, state: 'paused' }));
     expect(t.message).toBe(

@@ -1,5 +1,5 @@
 // Serves any CandidateDriver over HTTP as the driver contract says: the routes of ENDPOINTS,
-// JSON in and out, requests checked against their schemas (400 `bad-request` naming the
+// JSON in and out, requests checked against their schemas (400 `bad_request` naming the
 // problem), thrown errors as error answers. A TypeScript candidate can expose itself with it,
 // and tests put fakes behind real sockets with it.
 
@@ -76,11 +76,11 @@ async function handle(
 ) {
   const url = new URL(req.url ?? '/', 'http://driver.invalid');
   const endpoint = ROUTES.get(url.pathname);
-  if (!endpoint) throw new CandidateError('not-found', `no endpoint ${url.pathname}`, 404);
+  if (!endpoint) throw new CandidateError('not_found', `no endpoint ${url.pathname}`, 404);
   const { method } = ENDPOINTS[endpoint];
   if (req.method !== method) {
     res.setHeader('allow', method);
-    throw new CandidateError('method-not-allowed', `${url.pathname} takes ${method}`, 405);
+    throw new CandidateError('method_not_allowed', `${url.pathname} takes ${method}`, 405);
   }
   let request: unknown;
   let query: EventsQuery | undefined;
@@ -88,7 +88,7 @@ async function handle(
     request = parseJson(await readBody(req, maxBodyBytes));
     const schema = ENDPOINT_SCHEMAS[endpoint].request;
     const problems = schema ? validateDriver(schema, request) : [];
-    if (problems.length > 0) throw new CandidateError('bad-request', describeProblems(problems), 400);
+    if (problems.length > 0) throw new CandidateError('bad_request', describeProblems(problems), 400);
   } else {
     req.resume();
     if (endpoint === 'events') query = eventsQuery(url.searchParams);
@@ -102,7 +102,7 @@ function eventsQuery(params: URLSearchParams): EventsQuery {
     const v = params.get(name) ?? '';
     if (!/^(?:0|[1-9][0-9]{0,15})$/.test(v) || Number(v) > max) {
       throw new CandidateError(
-        'bad-request',
+        'bad_request',
         `${name} must be an integer 0..${max} (got ${JSON.stringify(v)})`,
         400,
       );
@@ -121,7 +121,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
       if (size <= max) chunks.push(c);
     });
     req.on('end', () => {
-      if (size > max) reject(new CandidateError('too-large', `the request is larger than ${max} bytes`, 413));
+      if (size > max) reject(new CandidateError('too_large', `the request is larger than ${max} bytes`, 413));
       else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
@@ -132,7 +132,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CandidateError('bad-request', `the body is not JSON: ${(e as Error).message}`, 400);
+    throw new CandidateError('bad_request', `the body is not JSON: ${(e as Error).message}`, 400);
   }
 }
 

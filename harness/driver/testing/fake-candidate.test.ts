@@ -71,7 +71,7 @@ describe('serveFakeCandidate over HTTP', () => {
         .send({ to: ALICE, content: { type: 'text', text: 'early' } })
         .catch((x: unknown) => x);
       expect(e).toBeInstanceOf(DriverError);
-      expect((e as DriverError).candidateError?.code).toBe('not-connected');
+      expect((e as DriverError).candidateError?.code).toBe('not_connected');
       await d.connect(CONNECT);
       served.fake.failNext('read');
       await expect(d.read({ from: ALICE, ids: ['3EB0C4F7A1D2E3F4A5B6C7'] })).rejects.toThrow(
@@ -99,16 +99,16 @@ describe('serveFakeCandidate over HTTP', () => {
         error: (json as { error: { code: string } }).error,
       };
     };
-    expect(await call('GET', '/v1/nothing')).toMatchObject({ status: 404, error: { code: 'not-found' } });
+    expect(await call('GET', '/v1/nothing')).toMatchObject({ status: 404, error: { code: 'not_found' } });
     expect(await call('GET', '/v1/send')).toMatchObject({ status: 405, allow: 'POST' });
     expect(await call('POST', '/v1/send', '{"to":')).toMatchObject({
       status: 400,
-      error: { code: 'bad-request' },
+      error: { code: 'bad_request' },
     });
     const bad = await call('POST', '/v1/send', JSON.stringify({ to: ALICE, content: { type: 'fax' } }));
     expect(bad).toMatchObject({
       status: 400,
-      error: { code: 'bad-request', message: expect.stringContaining('/content/type') },
+      error: { code: 'bad_request', message: expect.stringContaining('/content/type') },
     });
     expect(await call('GET', '/v1/events?after=-1&wait=0')).toMatchObject({ status: 400 });
     expect(await call('GET', '/v1/events?after=0&wait=60001')).toMatchObject({ status: 400 });

@@ -82,7 +82,7 @@ export function createFakeCandidate(options: FakeCandidateOptions = {}): FakeCan
   };
   const needConnection = (what: string) => {
     if (!jid)
-      throw new CandidateError('not-connected', `${what} needs a connection: call connect first`, 409);
+      throw new CandidateError('not_connected', `${what} needs a connection: call connect first`, 409);
   };
   const wake = () => {
     for (const w of [...waiters]) w();
@@ -124,7 +124,7 @@ export function createFakeCandidate(options: FakeCandidateOptions = {}): FakeCan
     },
     async connect(req: ConnectRequest) {
       enter('connect', req);
-      if (jid) throw new CandidateError('already-connected', `already connected as ${jid}`, 409);
+      if (jid) throw new CandidateError('already_connected', `already connected as ${jid}`, 409);
       jid = `1-${req.partner.sub}@interop`;
       fake.emit({ type: 'connection', state: 'connected' });
       return { jid };
