@@ -41,9 +41,11 @@ export class Transcript implements TranscriptSink {
 
   #add<T extends TranscriptEntry>(e: T): T {
     this.#entries.push(e);
-    if (this.#entries.length > this.#max) {
-      this.#entries.shift();
-      this.#dropped += 1;
+    // Trim in chunks: shifting one entry off a long array on every frame would be quadratic.
+    if (this.#entries.length > this.#max + Math.ceil(this.#max / 10)) {
+      const excess = this.#entries.length - this.#max;
+      this.#entries.splice(0, excess);
+      this.#dropped += excess;
     }
     if (this.#file) appendFileSync(this.#file, `${JSON.stringify(e)}\n`);
     return e;
