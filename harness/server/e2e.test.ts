@@ -186,4 +186,22 @@ describe('server over real sockets', () => {
     expect((await ask({ sub: 'nope' })).status).toBe(400);
     expect((await ask({})).status).toBe(400);
   });
+
+  it('hides a block from the blocked sender and drops its messages, decided by a fence', async () => {
+    server = await startServer({ seed: 'e2e-block' });
+    const alice = await server.attachPeer({ jid: ALICE, profile: x3dh });
+    const carol = await server.attachPeer({ jid: CAROL, profile: x3dh });
+    const { connect } = await interopUser(server);
+    const { peer: bob } = await connect();
+    await bob.uploadKeys();
+    await bob.block(ALICE);
+    const blocked = await alice.send(BOB, { type: 'text', text: 'are you there?' });
+    expect((await blocked.ack).attrs.error).toBeUndefined();
+    const fence = await carol.send(BOB, { type: 'text', text: 'fence' });
+    await bob.events.waitFor('message', (e) => e.id === fence.id);
+    expect(bob.events.of('message').map((e) => e.id)).toEqual([fence.id]);
+    expect(alice.events.of('receipt').some((e) => e.id === blocked.id)).toBe(false);
+    const list = await bob.iq({ xmlns: 'blocklist', type: 'get' });
+    expect(JSON.stringify(list)).toContain(ALICE);
+  });
 });
