@@ -252,6 +252,106 @@ export const CODES = {
       'A bad message was refused, but for another reason than the one it has (right result, wrong reason).',
   },
   VIO_RCPT_MISSING: { category: 'behaviour', summary: 'An expected receipt never came.' },
+  VIO_PRIV_PLAINTEXT_LEAK: {
+    category: 'behaviour',
+    summary: 'Plaintext content (a canary) appeared in the clear in a frame or a media upload.',
+  },
+  VIO_PRIV_BAD_PADDING_ACCEPTED: {
+    category: 'behaviour',
+    summary: 'A message with invalid padding was shown instead of refused.',
+  },
+  VIO_PRIV_BASE_KEY_REUSED: {
+    category: 'behaviour',
+    summary: 'The candidate used one base key for two first messages.',
+  },
+  VIO_PRIV_PREKEY_ID_REUSED: {
+    category: 'behaviour',
+    summary: 'A one-time prekey id was uploaded or consumed twice.',
+  },
+  VIO_PRIV_MEDIA_KEY_REUSED: {
+    category: 'behaviour',
+    summary: 'One media key was used for two media messages.',
+  },
+  VIO_E2EE_PREKEY_REUSE_ACCEPTED: {
+    category: 'behaviour',
+    summary: 'A first message naming an already consumed one-time prekey was accepted.',
+  },
+  VIO_E2EE_MESSAGE_KEY_REUSED: {
+    category: 'behaviour',
+    summary: "The candidate's ratchet did not advance: a message key or ratchet key was reused.",
+  },
+  VIO_E2EE_OUT_OF_ORDER_DROPPED: {
+    category: 'behaviour',
+    summary: 'A message that arrived out of order was never shown.',
+  },
+  VIO_E2EE_NO_SECURITY_NOTICE: {
+    category: 'behaviour',
+    summary: "No security notice was shown when a contact's identity changed.",
+  },
+  VIO_E2EE_RETRY_MISSING: {
+    category: 'behaviour',
+    summary: 'No retry receipt was sent for a message that failed to decrypt.',
+  },
+  VIO_E2EE_RETRY_UNANSWERED: {
+    category: 'behaviour',
+    summary: 'A retry receipt for a message the candidate sent was not answered with a re-send.',
+  },
+  VIO_E2EE_DOWNGRADE: {
+    category: 'behaviour',
+    summary: 'The candidate sent or accepted a protocol version below the one it declared.',
+  },
+  VIO_KEYS_TOO_FEW_PREKEYS: {
+    category: 'behaviour',
+    summary: 'The first upload held fewer one-time prekeys than the profile requires.',
+  },
+  VIO_KEYS_NO_TOP_UP: {
+    category: 'behaviour',
+    summary: 'No one-time prekeys were uploaded after the low-prekey notification.',
+  },
+  VIO_KEYS_NO_ROTATION: {
+    category: 'behaviour',
+    summary: 'The signed prekey was not rotated within the period of the profile.',
+  },
+  VIO_RCPT_READ_MISSING: {
+    category: 'behaviour',
+    summary: 'No read receipt was sent for messages the user read.',
+  },
+  VIO_RCPT_WRONG_ID: {
+    category: 'behaviour',
+    summary: 'A receipt names other messages than the ones it is for.',
+  },
+  VIO_RCPT_UNDECRYPTABLE_RECEIPTED: {
+    category: 'behaviour',
+    summary: 'A delivery receipt was sent for a message that could not be decrypted.',
+  },
+  VIO_MEDIA_ENC_HASH_NOT_CHECKED: {
+    category: 'behaviour',
+    summary: 'Media whose blob does not match fileEncSha256 was shown.',
+  },
+  VIO_MSG_MEDIATYPE_MISMATCH: {
+    category: 'behaviour',
+    summary: 'The stanza type or mediatype does not match the encrypted content.',
+  },
+  VIO_BLOCK_SHOWN: {
+    category: 'behaviour',
+    summary: 'Something from a blocked contact was shown.',
+  },
+  VIO_BLOCK_LIST_NOT_FETCHED: {
+    category: 'behaviour',
+    summary: 'The blocklist was not fetched after login.',
+  },
+  VIO_TYPING_WRONG_RECIPIENT: {
+    category: 'behaviour',
+    summary: 'A chat state went to someone other than the peer of the chat.',
+  },
+  VIO_ROBUST_FENCE_MISSED: {
+    category: 'behaviour',
+    summary: 'After hostile input the candidate stopped working: a fence message was not shown.',
+  },
+  VIO_SESSION_NO_RECONNECT: {
+    category: 'behaviour',
+    summary: 'The candidate did not log in again after a dropped connection.',
+  },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },

@@ -48,12 +48,21 @@ export async function invokeEndpoint(
   }
 }
 
+/** Any error with a string `code` and a 4xx/5xx `status`: CandidateError, or a candidate's own
+ *  class (a TypeScript candidate need not import the harness to answer with an error). */
+function isCandidateError(e: unknown): e is { code: string; status: number; message: string } {
+  if (e instanceof CandidateError) return true;
+  if (!(e instanceof Error)) return false;
+  const { code, status } = e as Error & { code?: unknown; status?: unknown };
+  return typeof code === 'string' && /^[a-z][a-z0-9_]*$/.test(code) && typeof status === 'number';
+}
+
 /**
- * The answer for a thrown error: a CandidateError keeps its code and status (4xx or 5xx), any
+ * The answer for a thrown error: a candidate error keeps its code and status (4xx or 5xx), any
  * other throw is a 500 `internal` error carrying its message.
  */
 export function errorAnswer(e: unknown): { readonly status: number; readonly text: string } {
-  if (e instanceof CandidateError) {
+  if (isCandidateError(e)) {
     const status = e.status >= 400 && e.status <= 599 ? e.status : 500;
     return { status, text: JSON.stringify({ error: { code: e.code, message: e.message } }) };
   }

@@ -108,6 +108,14 @@ describe('inProcessDriver', () => {
     );
     fake.failNext('block', new CandidateError('unsupported', 'no blocking yet', 501));
     expect((await failure(d.block({ jid: ALICE }))).status).toBe(501);
+    // A candidate's own error class with a code and a status is understood the same way.
+    fake.failNext('unblock', Object.assign(new Error('not blocked'), { code: 'bad_request', status: 400 }));
+    const own = await failure(d.unblock({ jid: ALICE }));
+    expect([own.code, own.status, own.candidateError?.code]).toEqual([
+      'HRN_ERR_DRIVER_ERROR',
+      400,
+      'bad_request',
+    ]);
   });
 
   it('applies the deadlines to a candidate that never returns', async () => {

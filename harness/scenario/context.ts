@@ -68,7 +68,7 @@ export interface ScenarioContext<V = undefined> {
   /** Records a SHOULD violation (NON_STRICT) when `ok` is false; returns `ok`. */
   should(ok: boolean, code: ViolationCode, message: string, requirement?: RequirementId): boolean;
   /** A MUST check that stops the scenario when it fails (later checks would be meaningless). */
-  demand(ok: boolean, code: ViolationCode, message: string, requirement?: RequirementId): asserts ok;
+  demand(ok: boolean, code: ViolationCode, message: string, requirement?: RequirementId): void;
   /** Records an observation (MAY behaviour, figures) without asserting anything. */
   note(label: string, data: unknown): void;
   /**

@@ -677,7 +677,8 @@ export class ServerCore implements Enlister {
     const conn = this.#online.get(jid);
     if (!conn) return;
     this.transcript.event({ event: 'fault-fired', address: jid, detail: { kind: 'cut' } });
-    conn.close(1006, 'connection cut');
+    // 1006 is reserved (never sent); 1001 stands in for the drop, without a stream error.
+    conn.close(1001, 'connection cut');
   }
 
   /** Opt a WhatsApp user in or out of third-party chats. */
