@@ -8,6 +8,7 @@ import { HarnessError } from '../codes.ts';
 import { registerCandidate } from './candidate.ts';
 import { registerList } from './list.ts';
 import { registerMedia } from './media.ts';
+import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerValidate } from './validate.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
   registerMedia(program, io, setExit);
   registerCandidate(program, io, setExit);
   registerList(program, io, setExit);
+  registerRun(program, io, setExit);
   return program;
 }
 

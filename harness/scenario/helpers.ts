@@ -18,3 +18,19 @@ export function sha256hex(bytes: Uint8Array): string {
 export function canary(label: string): string {
   return `canary-${label}-${createHash('sha256').update(`${label}${Date.now()}`).digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * What a secret looks like on the wire if it leaks: itself, hex, and base64 at each of the three
+ * byte alignments it can have inside a longer payload (base64 of a substring depends on where it
+ * starts modulo 3, so one encoding of the secret alone would miss most leaks).
+ */
+export function wireNeedles(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const needles = [secret, bytes.toString('hex')];
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // The first group mixes prefix and secret; the last may hold padding or the next bytes.
+    needles.push(enc.slice(k === 0 ? 0 : 4, enc.length - 4));
+  }
+  return needles;
+}

@@ -1,5 +1,5 @@
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { canary } from '../../../harness/scenario/helpers.ts';
+import { canary, wireNeedles } from '../../../harness/scenario/helpers.ts';
 
 export default defineScenario({
   id: 'PRIV-CANARY-001',
@@ -21,8 +21,17 @@ export default defineScenario({
             : { type: 'reply', text: `secret: ${secret}`, quotedId: '3EB0000000000000000001' },
       }),
     );
-    await ctx.step('the peer decrypts it', () => bob.events.waitFor('message', (e) => e.id === id));
-    const needles = [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')];
+    // Decide on what crossed the wire first: a candidate that leaks may also break decryption.
+    await ctx.step('the message reaches the server', async () => {
+      for (let i = 0; i < 100; i++) {
+        const seen = ctx.server.transcript
+          .slice(seq)
+          .some((e) => e.kind === 'frame' && e.direction === 'c2s' && e.stanza.includes(id));
+        if (seen) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    const needles = wireNeedles(secret);
     const leaks = ctx.server.transcript
       .slice(seq)
       .filter((e) => needles.some((n) => JSON.stringify(e).includes(n)));
@@ -31,5 +40,6 @@ export default defineScenario({
       'VIO_PRIV_PLAINTEXT_LEAK',
       `the canary is visible in ${leaks.length} transcript entries`,
     );
+    await ctx.step('the peer decrypts it', () => bob.events.waitFor('message', (e) => e.id === id));
   },
 });
