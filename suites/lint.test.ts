@@ -1,0 +1,32 @@
+// The suite lint on the real scenario files (npm test): well-formed, known requirements and
+// features, and MUST coverage that only goes up. The coverage floor is an expectation file
+// (suites/coverage.json): raise it when scenarios are added; the test fails if coverage drops
+// below it, and reminds to raise it when it is exceeded.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadCatalogue } from '../harness/requirements/load.ts';
+import { lintScenarios } from '../harness/scenario/lint.ts';
+import { loadScenarios } from '../harness/scenario/loader.ts';
+
+const expected = JSON.parse(readFileSync(new URL('./coverage.json', import.meta.url), 'utf8')) as {
+  mustCovered: number;
+};
+
+describe('suite lint', async () => {
+  const report = lintScenarios(await loadScenarios(), loadCatalogue());
+
+  it('finds no problem in any scenario file', () => {
+    expect(report.problems).toEqual([]);
+  });
+
+  it('keeps MUST coverage at or above the recorded floor', () => {
+    const covered = report.mustTotal - report.uncovered.length;
+    expect(covered, `MUST coverage fell to ${covered}/${report.mustTotal}`).toBeGreaterThanOrEqual(
+      expected.mustCovered,
+    );
+    expect(covered, `coverage rose to ${covered}: raise mustCovered in suites/coverage.json`).toBe(
+      expected.mustCovered,
+    );
+  });
+});
