@@ -1,7 +1,7 @@
 // The suite lint on the real scenario files (npm test): well-formed, known requirements and
 // features, and MUST coverage that only goes up. The coverage floor is an expectation file
 // (suites/coverage.json): raise it when scenarios are added; the test fails if coverage drops
-// below it, and reminds to raise it when it is exceeded.
+// below it.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

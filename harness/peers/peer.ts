@@ -257,6 +257,44 @@ export class Peer {
     return { id, ack, content };
   }
 
+  /**
+   * Encrypts and sends content the scenario built itself (a media reference to a blob it
+   * corrupted, a reply to an unknown id...), with the stanza type and mediatype it chooses.
+   */
+  async sendContent(
+    to: string,
+    content: MessageContent,
+    stanza: { type?: string; mediatype?: string; id?: string; padding?: number } = {},
+  ): Promise<SendResult> {
+    const id = stanza.id ?? this.#ids.messageId();
+    const plaintext = encodePlaintext(content, stanza.padding);
+    const attrs: Record<string, string> = { id, to, type: stanza.type ?? 'text' };
+    const encAttrs: Record<string, string> = stanza.mediatype ? { mediatype: stanza.mediatype } : {};
+    this.#sent.set(id, { to, plaintext, attrs, encAttrs, resends: 0 });
+    const ack = this.#awaitAck(id);
+    await this.#serial(async () => {
+      await this.#ensureSession(to);
+      this.#send(messageNode(attrs, encAttrs, await this.identity.encrypt(to, plaintext)));
+    });
+    return { id, ack, content };
+  }
+
+  /** Encrypts raw plaintext bytes (no padding, no protobuf) for `to`: for malformed-content scenarios. */
+  async sendPlaintextBytes(
+    to: string,
+    plaintext: Uint8Array,
+    stanza: { type?: string; id?: string } = {},
+  ): Promise<string> {
+    const id = stanza.id ?? this.#ids.messageId();
+    await this.#serial(async () => {
+      await this.#ensureSession(to);
+      this.#send(
+        messageNode({ id, to, type: stanza.type ?? 'text' }, {}, await this.identity.encrypt(to, plaintext)),
+      );
+    });
+    return id;
+  }
+
   /** Sends a prepared ciphertext as is: for scenarios that need exact control of the bytes. */
   sendRaw(
     to: string,
