@@ -32,7 +32,7 @@ for (const profile of CRYPTO_PROFILES) {
   describe(`reference candidate, ${profile}`, () => {
     let env: ScenarioEnvironment;
     beforeAll(async () => {
-      const candidate = new ReferenceCandidate({ profile, preKeyCount: 40 });
+      const candidate = new ReferenceCandidate({ profile });
       let driver: CandidateDriver = inProcessDriver(candidate);
       if (process.env.INTEROP_DRIVER === 'http') {
         const { serveDriver } = await import('../harness/driver/serve.ts');

@@ -56,3 +56,31 @@ describe('globToRegExp', () => {
     expect(globToRegExp('MSG.TEXT').test('MSGXTEXT')).toBe(false);
   });
 });
+
+describe('interop-cert run --out --certify', () => {
+  it('writes the report files and refuses certification while MUST requirements are untested', async () => {
+    const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = await run(
+      'run',
+      '--reference',
+      '--profile',
+      'signal-x3dh',
+      '--filter',
+      'MSG-TEXT-001',
+      '--out',
+      dir,
+      '--certify',
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('NOT CERTIFIED');
+    const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.meta.partial).toBe(false);
+    expect(summary.certification.certified).toBe(false);
+    expect(existsSync(join(dir, 'compliance.md'))).toBe(true);
+  });
+});

@@ -2,10 +2,16 @@
 // first version prints and exits (0 pass, 1 candidate failures, 3 harness error); the report
 // files (results.jsonl, summary, JUnit, compliance.md) arrive with the report issue.
 
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { HarnessError } from '../codes.ts';
 import type { CandidateDriver } from '../driver/contract.ts';
+import { DRIVER_CONTRACT_VERSION } from '../driver/contract.ts';
+import { summarise } from '../report/summary.ts';
+import type { RunMeta } from '../report/write.ts';
+import { writeRun } from '../report/write.ts';
+import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
 import { CRYPTO_PROFILES } from '../requirements/types.ts';
 import { variantsOf } from '../scenario/define.ts';
@@ -16,6 +22,12 @@ import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
 import { runScenario } from '../scenario/runner.ts';
 import type { ExitCode, Io } from './main.ts';
 
+function harnessVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
+
 export interface RunOptions {
   readonly reference?: boolean;
   readonly candidate?: string;
@@ -24,6 +36,9 @@ export interface RunOptions {
   readonly filter?: string;
   readonly seed?: string;
   readonly json?: boolean;
+  readonly out?: string;
+  readonly certify?: boolean;
+  readonly evidence?: 'failures' | 'all';
 }
 
 /** `*` and `?` globs over scenario ids, e.g. `E2EE-*` or `MSG-TEXT-00?`. */
@@ -87,6 +102,13 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
     .option('--filter <glob>', 'only scenarios whose id matches, e.g. E2EE-*')
     .option('--seed <s>', 'seed of the run', 'run')
     .option('--json', 'print one JSON result per line')
+    .option('--out <dir>', 'write results.jsonl, summary.json, compliance.md and evidence/ there')
+    .option('--certify', 'apply the certification rules: exit 0 only when certified')
+    .addOption(
+      new Option('--evidence <which>', 'wire evidence for failing runs or all runs')
+        .choices(['failures', 'all'])
+        .default('failures'),
+    )
     .action(async (opts: RunOptions) => {
       if (!opts.reference === !opts.candidate) {
         throw new HarnessError('HRN_ERR_USAGE', 'give exactly one of --reference or --candidate URL');
@@ -100,31 +122,78 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       }
       if (scenarios.length === 0)
         throw new HarnessError('HRN_ERR_USAGE', `no scenario matches ${opts.filter ?? ''}`);
-      const print = (r: ScenarioResult) =>
-        io.out(opts.json ? JSON.stringify({ ...r, evidence: undefined }) : line(r));
+
+      const catalogue = loadCatalogue();
       const results: ScenarioResult[] = [];
-      if (opts.candidate) {
-        const { createHttpDriver } = await import('../driver/client.ts');
-        const { checkManifest } = await import('../driver/core.ts');
-        const driver = createHttpDriver(opts.candidate);
-        checkManifest(await driver.manifest());
-        results.push(...(await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult: print })));
-      } else {
-        const { ReferenceCandidate } = await import('../../fixtures/candidates/reference/driver.ts');
-        const { parseFaults } = await import('../../fixtures/candidates/reference/faults.ts');
-        const { inProcessDriver } = await import('../driver/in-process.ts');
-        const profiles = opts.profile ? [opts.profile] : [...CRYPTO_PROFILES];
-        for (const profile of profiles) {
-          let faults: ReturnType<typeof parseFaults>;
-          try {
-            faults = parseFaults(opts.fault ?? [], profile);
-          } catch (e) {
-            throw new HarnessError('HRN_ERR_USAGE', (e as Error).message);
+      const profiles: CryptoProfileId[] = [];
+      const candidates: RunMeta['candidate'][number][] = [];
+      const startedAt = new Date().toISOString();
+      const write = (partial: boolean) => {
+        if (!opts.out) return;
+        const meta: RunMeta = {
+          harnessVersion: harnessVersion(),
+          contractVersion: DRIVER_CONTRACT_VERSION,
+          candidate: candidates,
+          seed: opts.seed ?? 'run',
+          ...(opts.filter ? { filter: opts.filter } : {}),
+          ...(opts.fault ? { faults: opts.fault } : {}),
+          node: process.version,
+          startedAt,
+          ...(partial ? {} : { finishedAt: new Date().toISOString() }),
+          partial,
+        };
+        const summary = summarise(results, catalogue, profiles);
+        writeRun(opts.out, { results, summary, meta, catalogue, evidenceAll: opts.evidence === 'all' });
+      };
+      // Each result is written as it comes: a run cut short (a hung candidate, Ctrl-C) leaves a
+      // valid report that says it is partial.
+      const onResult = (r: ScenarioResult) => {
+        results.push(r);
+        io.out(opts.json ? JSON.stringify({ ...r, evidence: undefined }) : line(r));
+        write(true);
+      };
+      const interrupted = () => {
+        write(true);
+        process.exit(130);
+      };
+      process.once('SIGINT', interrupted);
+      try {
+        if (opts.candidate) {
+          const { createHttpDriver } = await import('../driver/client.ts');
+          const { checkManifest } = await import('../driver/core.ts');
+          const driver = createHttpDriver(opts.candidate);
+          const manifest = await driver.manifest();
+          checkManifest(manifest);
+          profiles.push(manifest.cryptoProfile);
+          candidates.push({
+            name: manifest.name,
+            version: manifest.version,
+            profile: manifest.cryptoProfile,
+          });
+          await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult });
+        } else {
+          const { ReferenceCandidate } = await import('../../fixtures/candidates/reference/driver.ts');
+          const { parseFaults } = await import('../../fixtures/candidates/reference/faults.ts');
+          const { inProcessDriver } = await import('../driver/in-process.ts');
+          for (const profile of opts.profile ? [opts.profile] : [...CRYPTO_PROFILES]) {
+            let faults: ReturnType<typeof parseFaults>;
+            try {
+              faults = parseFaults(opts.fault ?? [], profile);
+            } catch (e) {
+              throw new HarnessError('HRN_ERR_USAGE', (e as Error).message);
+            }
+            const driver = inProcessDriver(new ReferenceCandidate({ profile, faults }));
+            const manifest = await driver.manifest();
+            profiles.push(profile);
+            candidates.push({ name: manifest.name, version: manifest.version, profile });
+            await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult });
           }
-          const driver = inProcessDriver(new ReferenceCandidate({ profile, faults, preKeyCount: 40 }));
-          results.push(...(await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult: print })));
         }
+      } finally {
+        process.off('SIGINT', interrupted);
       }
+      write(false);
+
       const counts: Record<string, number> = {};
       for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
       if (!opts.json)
@@ -133,7 +202,17 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
             .map(([o, n]) => `${n} ${o}`)
             .join(', '),
         );
+      const summary = summarise(results, catalogue, profiles);
+      if (opts.out) io.out(`report: ${opts.out}/compliance.md`);
+      if (opts.certify) {
+        const c = summary.certification;
+        io.out(
+          `certification: ${c.certified ? 'CERTIFIED' : 'NOT CERTIFIED'} (${c.mustPassed}/${c.mustTotal} MUST requirements passed)`,
+        );
+        for (const reason of c.reasons) io.out(`  ${reason}`);
+      }
       if (results.some((r) => r.outcome === 'ERROR')) setExit(3);
+      else if (opts.certify) setExit(summary.certification.certified ? 0 : 1);
       else setExit(results.some((r) => FAILING.has(r.outcome)) ? 1 : 0);
     });
 }
