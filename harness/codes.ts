@@ -312,6 +312,10 @@ export const CODES = {
     category: 'behaviour',
     summary: 'The signed prekey was not rotated within the period of the profile.',
   },
+  VIO_KEYS_NO_BUNDLE_FETCH: {
+    category: 'behaviour',
+    summary: "A first message was sent without fetching the peer's bundle before it.",
+  },
   VIO_RCPT_READ_MISSING: {
     category: 'behaviour',
     summary: 'No read receipt was sent for messages the user read.',
