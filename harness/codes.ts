@@ -348,6 +348,23 @@ export const CODES = {
     category: 'behaviour',
     summary: 'A chat state went to someone other than the peer of the chat.',
   },
+  VIO_TYPING_NOT_SENT: {
+    category: 'behaviour',
+    summary: 'No chat state (or not the one the user did) went to the peer while the user typed.',
+  },
+  VIO_BLOCK_NOT_SENT: {
+    category: 'behaviour',
+    summary: 'A block or unblock by the user was not sent to the server as a blocklist change.',
+  },
+  VIO_BLOCK_LEAK: {
+    category: 'behaviour',
+    summary: 'A read or played receipt, chat state or presence went to a contact the user blocked.',
+  },
+  VIO_BLOCK_OPT_IN_MISHANDLED: {
+    category: 'behaviour',
+    summary:
+      'A message refused because its recipient has not opted in was not shown as failed, or was sent again.',
+  },
   VIO_ROBUST_FENCE_MISSED: {
     category: 'behaviour',
     summary: 'After hostile input the candidate stopped working: a fence message was not shown.',
