@@ -373,6 +373,14 @@ export const CODES = {
     category: 'behaviour',
     summary: 'The candidate did not log in again after a dropped connection.',
   },
+  VIO_SESSION_MAILBOX_ORDER: {
+    category: 'behaviour',
+    summary: 'Messages from the offline mailbox were shown in another order than the server delivered them.',
+  },
+  VIO_SESSION_MAILBOX_TWICE: {
+    category: 'behaviour',
+    summary: 'A message from the offline mailbox was shown or acked more than once.',
+  },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },
