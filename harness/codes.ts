@@ -332,6 +332,14 @@ export const CODES = {
     category: 'behaviour',
     summary: 'Media whose blob does not match fileEncSha256 was shown.',
   },
+  VIO_MEDIA_NOT_UPLOADED: {
+    category: 'behaviour',
+    summary: "Media was sent without an accepted upload to the server's media host.",
+  },
+  VIO_MEDIA_FOREIGN_HOST: {
+    category: 'behaviour',
+    summary: 'Media was fetched from a host other than the ones media_conn gave.',
+  },
   VIO_MSG_MEDIATYPE_MISMATCH: {
     category: 'behaviour',
     summary: 'The stanza type or mediatype does not match the encrypted content.',
