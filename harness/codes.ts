@@ -332,6 +332,10 @@ export const CODES = {
     category: 'behaviour',
     summary: 'Media whose blob does not match fileEncSha256 was shown.',
   },
+  VIO_MEDIA_SHOWN_UNCHECKED: {
+    category: 'behaviour',
+    summary: 'Media that fails an integrity check (MAC, padding, plaintext hash, length) was shown.',
+  },
   VIO_MEDIA_NOT_UPLOADED: {
     category: 'behaviour',
     summary: "Media was sent without an accepted upload to the server's media host.",
