@@ -385,6 +385,10 @@ export const CODES = {
     category: 'behaviour',
     summary: 'The candidate did not log in again after a dropped connection.',
   },
+  VIO_STANZA_NOT_ACKED: {
+    category: 'behaviour',
+    summary: 'A message or notification delivered to the candidate was never acked.',
+  },
   VIO_SESSION_MAILBOX_ORDER: {
     category: 'behaviour',
     summary: 'Messages from the offline mailbox were shown in another order than the server delivered them.',
