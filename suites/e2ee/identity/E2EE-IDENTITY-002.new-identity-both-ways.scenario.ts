@@ -7,11 +7,15 @@ interface V {
 
 export default defineScenario<V>({
   id: 'E2EE-IDENTITY-002',
-  title: "After a contact's identity changes the candidate shows a notice and encrypts only to the new identity",
+  title:
+    "After a contact's identity changes the candidate shows a notice and encrypts only to the new identity",
   requirements: ['REQ-E2EE-010', 'REQ-E2EE-011'],
   level: 'MUST',
   kind: 'security',
-  variants: { 'contact-writes-first': { first: 'contact' }, 'candidate-writes-first': { first: 'candidate' } },
+  variants: {
+    'contact-writes-first': { first: 'contact' },
+    'candidate-writes-first': { first: 'candidate' },
+  },
   async run(ctx) {
     const alice = await ctx.peer();
     const carol = await ctx.peer();
@@ -59,8 +63,7 @@ export default defineScenario<V>({
       reinstalled.events.waitFor('message', (e) => e.id === id),
     );
     ctx.must(
-      got.retryCount === undefined &&
-        !reinstalled.events.of('message-rejected').some((e) => e.id === id),
+      got.retryCount === undefined && !reinstalled.events.of('message-rejected').some((e) => e.id === id),
       'VIO_E2EE_NO_SECURITY_NOTICE',
       'the candidate first encrypted to the old identity (the new one had to ask again)',
       'REQ-E2EE-011',
