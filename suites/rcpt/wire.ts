@@ -53,7 +53,7 @@ export async function awaitSent(
   ctx: ScenarioContext<unknown>,
   since: number,
   match: (f: WireFrame) => boolean,
-  ms = 2000,
+  ms = 5000,
 ): Promise<WireFrame | undefined> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -1,7 +1,7 @@
 import type { MediaFixture } from '../../../harness/driver/contract.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
 import { fixtureBytes } from '../../../harness/scenario/helpers.ts';
-import { awaitSent, receiptIds } from '../wire.ts';
+import { awaitSent, candidateSent, receiptIds } from '../wire.ts';
 
 interface V {
   readonly established: boolean;
@@ -51,7 +51,12 @@ export default defineScenario<V>({
       ),
     );
     if (receipt === undefined) {
-      ctx.must(false, 'VIO_RCPT_MISSING', 'no delivery receipt went to the sender');
+      const receipts = candidateSent(ctx, seq, 'receipt').map((f) => JSON.stringify(f.node.attrs));
+      ctx.must(
+        false,
+        'VIO_RCPT_MISSING',
+        `no delivery receipt went to the sender (receipts sent: ${receipts.join(' ') || 'none'})`,
+      );
       return;
     }
     const ids = receiptIds(receipt.node);
