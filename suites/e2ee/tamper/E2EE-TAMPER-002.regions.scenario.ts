@@ -44,6 +44,12 @@ export default defineScenario<V>({
       reasons: ['tampered'],
       requirement: 'REQ-E2EE-008',
     },
+    'mac-last-byte': {
+      first: false,
+      change: (ct) => flipBit(ct, (ct.bytes.length - 1) * 8 + 7),
+      reasons: ['tampered'],
+      requirement: 'REQ-E2EE-008',
+    },
     'cut-short': {
       first: false,
       change: (ct) => truncated(ct, ct.bytes.length - 3),
