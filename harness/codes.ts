@@ -377,6 +377,10 @@ export const CODES = {
     summary:
       'A message refused because its recipient has not opted in was not shown as failed, or was sent again.',
   },
+  VIO_ROBUST_INVALID_SHOWN: {
+    category: 'behaviour',
+    summary: 'An invalid payload was shown or acked as a valid message instead of nacked.',
+  },
   VIO_ROBUST_FENCE_MISSED: {
     category: 'behaviour',
     summary: 'After hostile input the candidate stopped working: a fence message was not shown.',

@@ -98,6 +98,24 @@ export default defineScenario({
       'VIO_SESSION_MAILBOX_ORDER',
       `shown in the order ${order.join(', ')}, delivered in ${firstDelivered.join(', ')}`,
     );
+    const acksOf = (id: string) =>
+      ctx.server.transcript
+        .slice(seq)
+        .filter(
+          (e) =>
+            e.kind === 'frame' &&
+            e.direction === 'c2s' &&
+            e.address === jid &&
+            e.stanza.startsWith('<ack') &&
+            e.stanza.includes('class="message"') &&
+            e.stanza.includes(`id="${id}"`),
+        );
+    // Acks cross the socket after the candidate's events: wait until each is on the wire.
+    await ctx.step('the candidate acks the messages', async () => {
+      for (let i = 0; i < 100 && sent.some((m) => acksOf(m.id).length === 0); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
     for (const m of sent) {
       const copies = shown.filter((e) => e.id === m.id && e.from === m.from);
       ctx.must(
@@ -110,17 +128,7 @@ export default defineScenario({
         'VIO_MSG_CONTENT_MISMATCH',
         `message ${m.id} shown as ${JSON.stringify(copies[0]?.content)}`,
       );
-      const acks = ctx.server.transcript
-        .slice(seq)
-        .filter(
-          (e) =>
-            e.kind === 'frame' &&
-            e.direction === 'c2s' &&
-            e.address === jid &&
-            e.stanza.startsWith('<ack') &&
-            e.stanza.includes('class="message"') &&
-            e.stanza.includes(`id="${m.id}"`),
-        );
+      const acks = acksOf(m.id);
       ctx.must(acks.length === 1, 'VIO_SESSION_MAILBOX_TWICE', `message ${m.id} acked ${acks.length} times`);
     }
   },
