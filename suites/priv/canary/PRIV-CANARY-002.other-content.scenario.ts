@@ -1,0 +1,72 @@
+import type { SendContent } from '../../../harness/driver/contract.ts';
+import type { Feature } from '../../../harness/requirements/types.ts';
+import { defineScenario } from '../../../harness/scenario/define.ts';
+import { canary, wireNeedles } from '../../../harness/scenario/helpers.ts';
+import { sentMessages, untilWire } from '../../e2ee/wire.ts';
+
+interface V {
+  /** The content to send, holding the secret; `target` is a message of the contact's. */
+  readonly build: (secret: string, target: string) => SendContent;
+  /** The feature the candidate must have for this content (the requirement itself is mandatory). */
+  readonly needs?: Feature;
+}
+
+export default defineScenario<V>({
+  id: 'PRIV-CANARY-002',
+  title: 'Captions, file names and reactions never appear in the clear on the wire',
+  requirements: ['REQ-PRIV-001'],
+  level: 'MUST',
+  kind: 'security',
+  variants: {
+    'image-caption': {
+      build: (secret) => ({ type: 'image', media: { fixture: 'photo.jpg' }, caption: `caption ${secret}` }),
+      needs: 'send-media',
+    },
+    'video-caption': {
+      build: (secret) => ({ type: 'video', media: { fixture: 'clip.mp4' }, caption: `caption ${secret}` }),
+      needs: 'send-media',
+    },
+    'document-name': {
+      build: (secret) => ({
+        type: 'document',
+        media: { fixture: 'document.pdf' },
+        fileName: `${secret}.pdf`,
+      }),
+      needs: 'send-media',
+    },
+    'reply-long': {
+      build: (secret, target) => ({ type: 'reply', text: `${secret} ${secret} ${secret}`, quotedId: target }),
+    },
+  },
+  async run(ctx) {
+    const v = ctx.variant;
+    if (v.needs && !ctx.candidate.manifest.features.includes(v.needs)) {
+      ctx.note('not applicable', `the candidate does not declare ${v.needs}`);
+      return;
+    }
+    const bob = await ctx.peer();
+    const target = await ctx.step('the contact writes first', async () => {
+      const m = await bob.send(ctx.candidate.jid, { type: 'text', text: 'something to answer' });
+      await ctx.candidate.events.waitFor('message-received', (e) => e.id === m.id);
+      return m.id;
+    });
+    const secret = canary(`${ctx.id}-${ctx.variantName}`);
+    const seq = ctx.server.transcript.seq;
+    const { id } = await ctx.step('the candidate sends content holding a canary', () =>
+      ctx.candidate.driver.send({ to: bob.jid, content: v.build(secret, target) }),
+    );
+    await ctx.step('the message reaches the server', () =>
+      untilWire(() => sentMessages(ctx, seq, bob.jid).some((m) => m.id === id)),
+    );
+    const needles = wireNeedles(secret);
+    const leaks = ctx.server.transcript
+      .slice(seq)
+      .filter((e) => needles.some((n) => JSON.stringify(e).includes(n)));
+    ctx.must(
+      leaks.length === 0,
+      'VIO_PRIV_PLAINTEXT_LEAK',
+      `the canary is visible in ${leaks.length} transcript entries`,
+    );
+    await ctx.step('the contact decrypts it', () => bob.events.waitFor('message', (e) => e.id === id));
+  },
+});
