@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { SendContent } from '../../../harness/driver/contract.ts';
 import type { Feature } from '../../../harness/requirements/types.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { canary, wireNeedles } from '../../../harness/scenario/helpers.ts';
+import { wireNeedles } from '../../../harness/scenario/helpers.ts';
 import { sentMessages, untilWire } from '../../e2ee/wire.ts';
 
 interface V {
@@ -19,11 +20,11 @@ export default defineScenario<V>({
   kind: 'security',
   variants: {
     'image-caption': {
-      build: (secret) => ({ type: 'image', media: { fixture: 'photo.jpg' }, caption: `caption ${secret}` }),
+      build: (secret) => ({ type: 'image', media: { fixture: 'photo.jpg' }, caption: `${secret} caption` }),
       needs: 'send-media',
     },
     'video-caption': {
-      build: (secret) => ({ type: 'video', media: { fixture: 'clip.mp4' }, caption: `caption ${secret}` }),
+      build: (secret) => ({ type: 'video', media: { fixture: 'clip.mp4' }, caption: `${secret} caption` }),
       needs: 'send-media',
     },
     'document-name': {
@@ -50,7 +51,8 @@ export default defineScenario<V>({
       await ctx.candidate.events.waitFor('message-received', (e) => e.id === m.id);
       return m.id;
     });
-    const secret = canary(`${ctx.id}-${ctx.variantName}`);
+    // Short, so that even a prefix of the content (a preview) holds all of it.
+    const secret = `cny${randomBytes(6).toString('hex')}`;
     const seq = ctx.server.transcript.seq;
     const { id } = await ctx.step('the candidate sends content holding a canary', () =>
       ctx.candidate.driver.send({ to: bob.jid, content: v.build(secret, target) }),
@@ -67,6 +69,7 @@ export default defineScenario<V>({
       'VIO_PRIV_PLAINTEXT_LEAK',
       `the canary is visible in ${leaks.length} transcript entries`,
     );
+    if (leaks.length > 0) return;
     await ctx.step('the contact decrypts it', () => bob.events.waitFor('message', (e) => e.id === id));
   },
 });
