@@ -1,4 +1,5 @@
 import { defineScenario } from '../../../harness/scenario/define.ts';
+import { peerOutcome } from '../wire.ts';
 
 export default defineScenario({
   id: 'RCPT-PLAYED-001',
@@ -15,7 +16,15 @@ export default defineScenario({
     const { id } = await ctx.step('the candidate sends a voice note', () =>
       ctx.candidate.driver.send({ to: bob.jid, content: { type: 'voice', media: { fixture: 'voice.ogg' } } }),
     );
-    await ctx.step('the WhatsApp user receives it', () => bob.events.waitFor('message', (e) => e.id === id));
+    const got = await ctx.step('the WhatsApp user receives it', () => peerOutcome(bob, id));
+    if ('rejected' in got) {
+      ctx.should(
+        false,
+        got.rejected.code,
+        `the WhatsApp user refused the voice note: ${got.rejected.message}`,
+      );
+      return;
+    }
     const since = ctx.candidate.events.cursor;
     await ctx.step('the WhatsApp user listens: read, then played', () => {
       bob.markRead(ctx.candidate.jid, [id]);

@@ -25,9 +25,16 @@ export default defineScenario({
       });
     }
     const seq = ctx.server.transcript.seq;
-    ctx.server.core.fault(ctx.candidate.jid, { kind: 'tamper', offset: -1 });
+    // Only this message is tampered, whatever else is on its way to the candidate.
+    const mid = `3EB0${ctx.variant.established ? 'E5' : 'F1'}${Date.now().toString(16).toUpperCase().padStart(16, '0')}`;
+    ctx.server.core.fault(
+      ctx.candidate.jid,
+      { kind: 'tamper', offset: -1 },
+      1,
+      (n) => n.tag === 'message' && n.attrs.id === mid,
+    );
     const m = await ctx.step('a message whose ciphertext the network changed', () =>
-      alice.send(ctx.candidate.jid, { type: 'text', text: 'tampered in transit' }),
+      alice.send(ctx.candidate.jid, { type: 'text', text: 'tampered in transit' }, { id: mid }),
     );
     // The contact answers the retry receipt with a re-send; the genuine copy is then shown and
     // receipted. Everything before that re-send concerns the copy that did not decrypt.
