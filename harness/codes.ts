@@ -300,6 +300,14 @@ export const CODES = {
     category: 'behaviour',
     summary: 'The candidate sent or accepted a protocol version below the one it declared.',
   },
+  VIO_E2EE_WRONG_MESSAGE_TYPE: {
+    category: 'behaviour',
+    summary: 'The candidate sent msg before the peer answered its session, or pkmsg after.',
+  },
+  VIO_E2EE_OLD_SESSION_KEPT: {
+    category: 'behaviour',
+    summary: "The candidate encrypted to a contact's old identity after it changed.",
+  },
   VIO_KEYS_TOO_FEW_PREKEYS: {
     category: 'behaviour',
     summary: 'The first upload held fewer one-time prekeys than the profile requires.',

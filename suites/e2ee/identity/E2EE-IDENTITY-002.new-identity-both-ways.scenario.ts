@@ -54,7 +54,7 @@ export default defineScenario<V>({
     if (ctx.variant.first === 'candidate') {
       ctx.must(
         first?.ct?.type === 'pkmsg',
-        'VIO_E2EE_NO_SECURITY_NOTICE',
+        'VIO_E2EE_OLD_SESSION_KEPT',
         `the first message after the change went as ${first?.ct?.type}: the old session was kept`,
         'REQ-E2EE-011',
       );
@@ -64,7 +64,7 @@ export default defineScenario<V>({
     );
     ctx.must(
       got.retryCount === undefined && !reinstalled.events.of('message-rejected').some((e) => e.id === id),
-      'VIO_E2EE_NO_SECURITY_NOTICE',
+      'VIO_E2EE_OLD_SESSION_KEPT',
       'the candidate first encrypted to the old identity (the new one had to ask again)',
       'REQ-E2EE-011',
     );

@@ -25,7 +25,7 @@ export default defineScenario({
     ctx.demand(first.length === 2, 'VIO_MSG_NOT_SHOWN', 'the candidate did not send both messages');
     ctx.must(
       first.every((m) => m.ct?.type === 'pkmsg'),
-      'VIO_E2EE_WRONG_REASON',
+      'VIO_E2EE_WRONG_MESSAGE_TYPE',
       `before any answer the candidate sent ${first.map((m) => m.ct?.type).join(', ')}, not pkmsg`,
       'REQ-E2EE-002',
     );
@@ -77,7 +77,7 @@ export default defineScenario({
       const answer = sentMessages(ctx, mark, bob.jid).find((m) => m.id === id);
       ctx.must(
         answer?.ct?.type === 'msg',
-        'VIO_E2EE_WRONG_REASON',
+        'VIO_E2EE_WRONG_MESSAGE_TYPE',
         `after the contact answered, turn ${turn} went as ${answer?.ct?.type ?? 'nothing'}, not msg`,
         'REQ-E2EE-002',
       );
