@@ -8,7 +8,7 @@ type Extra = 'message-attribute' | 'message-child' | 'enc-attribute' | 'enc-sibl
 export default defineScenario<{ readonly extra: Extra }>({
   id: 'ROBUST-UNKNOWN-001',
   title: 'A message with attributes and children the candidate does not know is still shown',
-  requirements: ['REQ-ROBUST-004'],
+  requirements: ['REQ-ROBUST-004', 'REQ-ROBUST-008'],
   level: 'MUST',
   kind: 'robustness',
   variants: {
@@ -41,7 +41,13 @@ export default defineScenario<{ readonly extra: Extra }>({
     await ctx.step('the server delivers it with parts the profile does not define', () =>
       ctx.server.core.inject(jid, el('message', attrs, children)),
     );
-    await ctx.step('a fence after it', () => ctx.fence(alice));
+    const fenced = await ctx.step('a fence after it', () =>
+      ctx.fence(alice).then(
+        () => true,
+        () => false,
+      ),
+    );
+    ctx.must(fenced, 'VIO_ROBUST_FENCE_MISSED', 'no message was shown after the stanza', 'REQ-ROBUST-008');
     const shown = ctx.candidate.events.of('message-received', since).find((e) => e.id === id);
     ctx.must(shown !== undefined, 'VIO_MSG_NOT_SHOWN', `the message with ${x} was not shown`);
     ctx.must(
