@@ -111,7 +111,7 @@ export class EventLog {
     const match = (e: PeerEvent): e is EventOf<T> => e.type === type && where(e as EventOf<T>);
     const seen = this.#events.slice(options.since ?? 0).find(match);
     if (seen) return Promise.resolve(seen);
-    const ms = options.timeoutMs ?? 5000;
+    const ms = options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         match,

@@ -85,7 +85,7 @@ export class CandidateEvents {
     const seen = this.#events.slice(options.since ?? 0).find(match);
     if (seen) return Promise.resolve(seen as CandidateEventOf<T>);
     if (this.#failure) return Promise.reject(this.#failure);
-    const ms = options.timeoutMs ?? 5000;
+    const ms = options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         match,
