@@ -35,7 +35,15 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Scen
   const seed = options.seed ?? 'run';
   const manifest = await driver.manifest();
   const profile = manifest.cryptoProfile;
-  const server = await startServer({ seed, ...options.server });
+  // The suite drives the candidate far faster than a user would: scenarios back to back can
+  // make a well-behaved app send more than the profile's 200 frames a second. That limit guards
+  // the server against floods (the hostile campaign tests it); it is not a requirement on the
+  // candidate, so scenario runs raise it.
+  const server = await startServer({
+    seed,
+    ...options.server,
+    limits: { maxFramesPerSecond: 5000, ...options.server?.limits },
+  });
   await driver.reset();
   const events = new CandidateEvents(driver);
   events.start(0);
