@@ -6,10 +6,9 @@ import type { Ciphertext } from '../../harness/crypto/profile.ts';
 import type { Peer } from '../../harness/peers/peer.ts';
 import type { CandidateEventOf } from '../../harness/scenario/candidate-events.ts';
 import type { ScenarioContext } from '../../harness/scenario/context.ts';
-import type { FrameEntry } from '../../harness/server/types.ts';
+import { candidateSent, pollUntil } from '../../harness/scenario/wire.ts';
 import type { StanzaNode } from '../../harness/xml/node.ts';
 import { bytesOf, child } from '../../harness/xml/node.ts';
-import { parseStanza } from '../../harness/xml/parse.ts';
 
 type Ctx = ScenarioContext<unknown>;
 
@@ -28,15 +27,7 @@ export interface SentMessage extends SentStanza {
 
 /** The stanzas of one tag the candidate sent since `seq`, parsed. */
 export function sentStanzas(ctx: Ctx, tag: string, seq = 0): SentStanza[] {
-  const out: SentStanza[] = [];
-  for (const e of ctx.server.transcript.slice(seq)) {
-    if (e.kind !== 'frame') continue;
-    const f = e as FrameEntry;
-    if (f.direction !== 'c2s' || f.address !== ctx.candidate.jid || !f.stanza.startsWith(`<${tag}`)) continue;
-    const parsed = parseStanza(f.stanza);
-    if (parsed.ok && parsed.node.tag === tag) out.push({ seq: f.seq, node: parsed.node });
-  }
-  return out;
+  return candidateSent(ctx, seq, tag).map((f) => ({ seq: f.seq, node: f.node }));
 }
 
 /** The message stanzas the candidate sent since `seq` (to `to` when given). */
@@ -72,14 +63,7 @@ export function sentRetries(ctx: Ctx, id: string, seq = 0): SentStanza[] {
 }
 
 /** Polls the transcript until `ready` holds or `ms` pass; returns whether it held. */
-export async function untilWire(ready: () => boolean, ms = 2000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
+export const untilWire = pollUntil;
 
 export type Outcome =
   | { readonly shown: true; readonly event: CandidateEventOf<'message-received'> }

@@ -5,62 +5,26 @@
 import type { EventOf } from '../../harness/peers/events.ts';
 import type { Peer } from '../../harness/peers/peer.ts';
 import type { ScenarioContext } from '../../harness/scenario/context.ts';
-import type { FrameEntry } from '../../harness/server/types.ts';
+import type { WireFrame } from '../../harness/scenario/wire.ts';
+import { candidateSent, pollUntil } from '../../harness/scenario/wire.ts';
 import type { StanzaNode } from '../../harness/xml/node.ts';
-import { parseStanza } from '../../harness/xml/parse.ts';
 
-export interface WireFrame {
-  readonly seq: number;
-  readonly direction: FrameEntry['direction'];
-  readonly address: string | undefined;
-  readonly node: StanzaNode;
-}
+export type { WireFrame } from '../../harness/scenario/wire.ts';
+export { candidateSent, framesSince } from '../../harness/scenario/wire.ts';
 
-/** Frames after `since` that parsed, optionally only those sent by (c2s) or to (s2c) `address`. */
-export function framesSince(
-  ctx: ScenarioContext<unknown>,
-  since: number,
-  filter: { direction?: FrameEntry['direction']; address?: string; tag?: string } = {},
-): WireFrame[] {
-  const out: WireFrame[] = [];
-  for (const e of ctx.server.transcript.slice(since)) {
-    if (e.kind !== 'frame') continue;
-    if (filter.direction && e.direction !== filter.direction) continue;
-    if (filter.address && e.address !== filter.address) continue;
-    const parsed = parseStanza(e.stanza);
-    if (!parsed.ok) continue;
-    if (filter.tag && parsed.node.tag !== filter.tag) continue;
-    out.push({ seq: e.seq, direction: e.direction, address: e.address, node: parsed.node });
-  }
-  return out;
-}
-
-/** What the candidate sent after `since`, optionally of one tag. */
-export function candidateSent(ctx: ScenarioContext<unknown>, since: number, tag?: string): WireFrame[] {
-  return framesSince(ctx, since, {
-    direction: 'c2s',
-    address: ctx.candidate.jid,
-    ...(tag === undefined ? {} : { tag }),
-  });
-}
-
-/**
- * Polls the transcript until a frame the candidate sent matches, for at most `ms`: the server
- * records a frame a moment after the driver answered, so a frame that must be there gets this
- * grace, and one that never comes is decided on the wire, not by waiting on the candidate.
- */
+/** Waits at most `ms` for a frame the candidate sent that matches (decided on the wire). */
 export async function awaitSent(
   ctx: ScenarioContext<unknown>,
   since: number,
   match: (f: WireFrame) => boolean,
   ms = 5000,
 ): Promise<WireFrame | undefined> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const hit = candidateSent(ctx, since).find(match);
-    if (hit || Date.now() >= deadline) return hit;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  let hit: WireFrame | undefined;
+  await pollUntil(() => {
+    hit = candidateSent(ctx, since).find(match);
+    return hit !== undefined;
+  }, ms);
+  return hit;
 }
 
 /** The ids a receipt covers: its own id, then its list. */
