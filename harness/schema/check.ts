@@ -34,7 +34,7 @@ export function checkFrame(input: string | Uint8Array, options: CheckOptions = {
   }
   const node = parsed.node;
   const c = classify(node);
-  const violations = validateStanza(node, options);
+  const violations = validateStanza(node, options, c);
   const canonical = serializeStanza(node);
   if (!c.ok) return { node, canonical, violations };
   return { node, kind: c.kind, direction: options.direction ?? c.direction, canonical, violations };

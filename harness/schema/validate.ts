@@ -8,7 +8,7 @@ import { HarnessError } from '../codes.ts';
 import type { StanzaNode } from '../xml/node.ts';
 import { createAjv } from './ajv.ts';
 import { STANZA_FORMATS } from './formats.ts';
-import type { Direction, StanzaKind } from './kinds.ts';
+import type { Classification, Direction, StanzaKind } from './kinds.ts';
 import { classify, STANZA_KINDS } from './kinds.ts';
 import { stanzaPointer, toView } from './view.ts';
 
@@ -69,8 +69,12 @@ export function stanzaRegistry(): Registry {
   return map;
 }
 
-export function validateStanza(node: StanzaNode, options: ValidateOptions = {}): StanzaViolation[] {
-  const c = classify(node);
+export function validateStanza(
+  node: StanzaNode,
+  options: ValidateOptions = {},
+  classification: Classification = classify(node),
+): StanzaViolation[] {
+  const c = classification;
   const root = `/${node.tag}`;
   if (!c.ok) return [{ code: 'VIO_STANZA_UNKNOWN_KIND', kind: 'unknown', pointer: root, message: c.reason }];
   const direction = options.direction ?? c.direction;
