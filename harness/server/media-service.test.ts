@@ -109,6 +109,16 @@ describe('upload and download over HTTP', () => {
     expect(transcript.events[0]?.address).toBe(ALICE);
   });
 
+  it('records the query an upload carries, but never the auth credential', async () => {
+    const { media, transcript, base } = await mediaServer();
+    const { auth } = media.grant(ALICE);
+    const res = await upload(base, `/mms/image/${token}?auth=${auth}&filename=cat.jpg`, enc.blob);
+    expect(res.status).toBe(200);
+    const detail = transcript.events[0]?.detail;
+    expect(detail?.query).toEqual({ filename: 'cat.jpg' });
+    expect(JSON.stringify(transcript.events)).not.toContain(auth);
+  });
+
   it('refuses a body whose SHA-256 is not the token, and records the violation', async () => {
     const { media, transcript, base } = await mediaServer();
     const { auth } = media.grant(ALICE);

@@ -192,7 +192,10 @@ export async function handleMediaUpload(
 ): Promise<void> {
   const { media, transcript } = deps;
   const [, , type = '', token = ''] = url.pathname.split('/');
-  const base = { type, token };
+  // Every query parameter but the credential is recorded: what an app adds to the URL crosses
+  // the network in the clear, so the privacy scenarios must be able to see it.
+  const query = Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'auth'));
+  const base = { type, token, ...(Object.keys(query).length > 0 ? { query } : {}) };
   const refuse = (status: number, error: string, address?: string, close = true) => {
     transcript.event({
       event: 'media_upload',
