@@ -409,6 +409,34 @@ export const CODES = {
     category: 'behaviour',
     summary: 'A message from the offline mailbox was shown or acked more than once.',
   },
+  VIO_SESSION_ENLIST_FAILURE_IGNORED: {
+    category: 'behaviour',
+    summary: 'The candidate went on (reported success or logged in) after its enlistment failed.',
+  },
+  VIO_SESSION_UNENLISTED_RETRY: {
+    category: 'behaviour',
+    summary: 'The candidate logged in again with an identity the server had un-enlisted (403).',
+  },
+  VIO_SESSION_UNENLISTED_NOT_REPORTED: {
+    category: 'behaviour',
+    summary: 'After a 403 login failure the candidate did not report that the user must enlist again.',
+  },
+  VIO_KEYS_FORGED_BUNDLE_USED: {
+    category: 'crypto',
+    summary: 'The candidate encrypted to a bundle whose prekey signature does not verify.',
+  },
+  VIO_KEYS_NO_KYBER_PREKEY: {
+    category: 'crypto',
+    summary: 'A signal-pqxdh key upload lacks one signed last-resort Kyber prekey, or carries more.',
+  },
+  VIO_KEYS_KYBER_FALLBACK_FAILED: {
+    category: 'crypto',
+    summary: 'The candidate could not start a session with a last-resort Kyber prekey used before.',
+  },
+  VIO_ROBUST_OVERSIZE_BUFFERED: {
+    category: 'behaviour',
+    summary: 'The candidate did not refuse a frame announced over the size limit; it waited to buffer it.',
+  },
 
   // Harness errors: never the candidate's fault; they invalidate a certification run.
   HRN_ERR_INTERNAL: { category: 'harness', summary: 'An unexpected error inside the harness (a bug).' },
@@ -427,6 +455,38 @@ export const CODES = {
     summary: 'A cryptographic library failed in a way no input explains (a harness or library bug).',
   },
   HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
+
+  // Waivers and shard merge (harness/report): the files given on the command line were refused,
+  // so these end the command as a usage error (exit 2).
+  HRN_ERR_WAIVER_INVALID: {
+    category: 'harness',
+    summary: 'The waiver file cannot be read, is not YAML or JSON, or breaks the waiver schema.',
+  },
+  HRN_ERR_WAIVER_EXPIRED: { category: 'harness', summary: 'A waiver is past its expiry date.' },
+  HRN_ERR_WAIVER_UNKNOWN_ID: {
+    category: 'harness',
+    summary: 'A waiver names a scenario, requirement or code the harness does not know.',
+  },
+  HRN_ERR_WAIVER_MUST: {
+    category: 'harness',
+    summary: 'A waiver covers a MUST requirement in a certification run.',
+  },
+  HRN_ERR_MERGE_INPUT: {
+    category: 'harness',
+    summary: 'A shard directory to merge is missing a file or holds an invalid one.',
+  },
+  HRN_ERR_MERGE_MISMATCH: {
+    category: 'harness',
+    summary: 'The shards to merge come from different runs (version, seed, candidate, faults or filter).',
+  },
+  HRN_ERR_MERGE_SHARDS: {
+    category: 'harness',
+    summary: 'The shards to merge are duplicated, missing or out of range, or a run appears twice.',
+  },
+  HRN_ERR_SIGNING_KEY: {
+    category: 'harness',
+    summary: 'The report signing key could not be read, created, or is not an Ed25519 private key.',
+  },
 
   // Driver contract (harness/driver): the candidate's driver broke the control API, so the run
   // cannot tell what the candidate did. Each message names the endpoint (`POST /v1/send`).
