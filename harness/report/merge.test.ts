@@ -92,7 +92,7 @@ function shardOfRuns(runs: readonly ScenarioResult[], index: number, count: numb
   return runs.filter((r) => keep.has(runKey(r)));
 }
 
-function write(dir: string, results: readonly ScenarioResult[], meta: Record<string, unknown>): string {
+function write(dir: string, results: readonly ScenarioResult[], meta: object): string {
   const summary = summarise(results, catalogue, PROFILES);
   writeRun(dir, { results, summary, meta: meta as unknown as RunMeta, catalogue });
   return dir;
