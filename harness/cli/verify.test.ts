@@ -65,7 +65,7 @@ describe('interop-cert verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`VERIFIED ${dir}`);
     expect(r.out).toContain(`key ${keyId}`);
-    expect(r.out).toContain('verdict PASSED, 3 files');
+    expect(r.out).toContain('run result PASSED (certified), 3 files');
     expect(r.out).toContain('key not pinned');
   });
 

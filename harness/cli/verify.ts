@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HarnessError } from '../codes.ts';
-import type { VerifyOptions, VerifyProblem, VerifyResult } from '../report/sign.ts';
+import type { TestResult, VerifyOptions, VerifyProblem, VerifyResult } from '../report/sign.ts';
 import { verifyRun } from '../report/sign.ts';
 import { normaliseKeyId } from '../report/signing-key.ts';
 import type { ExitCode, Io } from './main.ts';
@@ -61,11 +61,20 @@ export function describeProblem(p: VerifyProblem): string {
   }
 }
 
+// The signature vouches for the report, whatever its verdict: say which verdict it vouches for.
+const MEANING: Readonly<Record<TestResult, string>> = {
+  PASSED: 'certified',
+  WARNED: 'certified, with SHOULD findings',
+  FAILED: 'not certified',
+};
+
 function printText(io: Io, r: VerifyResult): void {
   if (r.ok) {
     io.out(`VERIFIED ${r.dir}`);
     io.out(`  key ${r.keyId}${r.pinned ? ' (pinned)' : ''}`);
-    io.out(`  verdict ${r.result}, ${r.statement?.subject.length ?? 0} files`);
+    io.out(
+      `  run result ${r.result} (${r.result ? MEANING[r.result] : ''}), ${r.statement?.subject.length ?? 0} files`,
+    );
     if (!r.pinned) {
       io.out(
         '  key not pinned: this proves the files are unchanged since signing, not who signed them; pass --public-key or --key-id',
