@@ -83,7 +83,7 @@ function printText(io: Io, r: VerifyResult): void {
     return;
   }
   io.out(`NOT VERIFIED ${r.dir}`);
-  if (r.keyId) io.out(`  key ${r.keyId}`);
+  if (r.keyId) io.out(`  key ${r.keyId}${r.pinned ? ' (pinned)' : ''}`);
   for (const p of r.problems) io.out(`  ${describeProblem(p)}`);
   io.out(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
 }

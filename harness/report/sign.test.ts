@@ -357,6 +357,10 @@ describe('verifyRun', () => {
     ]) {
       expect(verifyRun(dir, opts)).toMatchObject({ ok: true, pinned: true });
     }
+    // The pin is about who signed: it still holds when a file changed.
+    writeFileSync(join(dir, 'junit.xml'), '<testsuites/>');
+    expect(verifyRun(dir, { keyId: file.publicKey.keyId })).toMatchObject({ ok: false, pinned: true });
+    expect(verifyRun(dir)).toMatchObject({ ok: false, pinned: false });
     expect(() => verifyRun(dir, { publicKey: key.publicKeyPem, keyId: '00'.repeat(32) })).toThrow(
       /HRN_ERR_USAGE/,
     );

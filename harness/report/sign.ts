@@ -183,11 +183,18 @@ export function verifyRun(dir: string, opts: VerifyOptions = {}): VerifyResult {
   const expectedKey = pinnedKeyId(opts);
   const text = readSignatureFile(dir);
   const problems: VerifyProblem[] = [];
-  const done = (keyId: string | null, statement: Statement | null, pinned = false): VerifyResult => ({
+  // The pin holds when a key was pinned and the signature verifies under exactly that key,
+  // whatever else differs in the files.
+  const pinHolds = () =>
+    expectedKey !== undefined &&
+    !problems.some(
+      (p) => p.kind === 'malformed' || p.kind === 'key-mismatch' || p.kind === 'signature-invalid',
+    );
+  const done = (keyId: string | null, statement: Statement | null): VerifyResult => ({
     ok: problems.length === 0,
     dir,
     keyId,
-    pinned: pinned && problems.length === 0,
+    pinned: keyId !== null && pinHolds(),
     result: statement?.predicate.result ?? null,
     statement,
     problems,
@@ -288,5 +295,5 @@ export function verifyRun(dir: string, opts: VerifyOptions = {}): VerifyResult {
   for (const [name, digest] of expected) {
     if (!present.has(name)) problems.push({ kind: 'missing', file: name, expected: digest });
   }
-  return done(keyId, statement, expectedKey !== undefined);
+  return done(keyId, statement);
 }
