@@ -186,6 +186,9 @@ describe('mergeRuns', () => {
     const m2 = mergeRuns(partial.shards).meta;
     expect(m2.partial).toBe(true);
     expect(m2.finishedAt).toBeUndefined();
+    expect(m2).not.toHaveProperty('interrupted');
+    const cut = sharded(2, (i) => (i === 2 ? { partial: true, interrupted: true } : {}));
+    expect(mergeRuns(cut.shards).meta).toMatchObject({ partial: true, interrupted: true });
   });
 
   it('joins the candidate profile by profile when a shard lists only the profiles it ran', () => {
@@ -199,6 +202,8 @@ describe('mergeRuns', () => {
     ['contract version', { contractVersion: '2.0' }, 'contractVersion'],
     ['faults', { faults: ['drop-receipts'] }, 'faults'],
     ['filter', { filter: 'E2EE-*' }, 'filter is (none)'],
+    ['target', { target: 'http://127.0.0.1:7700' }, 'target is (none)'],
+    ['evidence mode', { evidence: 'all' }, 'evidence is (none)'],
     [
       'candidate',
       { candidate: [{ name: 'reference', version: '0.1.1', profile: 'signal-x3dh' }] },

@@ -214,7 +214,17 @@ function readShard(dir: string): Shard {
 }
 
 /** Meta fields every shard of one run shares. */
-const SAME = ['harnessVersion', 'contractVersion', 'seed', 'filter', 'faults', 'tags', 'evidence', 'certify'];
+const SAME = [
+  'harnessVersion',
+  'contractVersion',
+  'target',
+  'seed',
+  'filter',
+  'faults',
+  'tags',
+  'evidence',
+  'certify',
+];
 
 function show(v: unknown): string {
   return v === undefined ? '(none)' : JSON.stringify(v);
@@ -312,6 +322,7 @@ function mergeMeta(shards: readonly Shard[], profiles: readonly string[]): Merge
       ? { finishedAt: finished[finished.length - 1] }
       : { finishedAt: undefined }),
     partial: metas.some((m) => m.partial !== false),
+    ...(metas.some((m) => m.interrupted === true) ? { interrupted: true } : {}),
     shards: shards.length,
   };
 }
