@@ -455,6 +455,10 @@ export const CODES = {
     summary: 'A cryptographic library failed in a way no input explains (a harness or library bug).',
   },
   HRN_ERR_CATALOGUE_INVALID: { category: 'harness', summary: 'The requirement catalogue is invalid.' },
+  HRN_ERR_REPORT_INVALID: {
+    category: 'harness',
+    summary: 'A report file (results line, summary) does not match its schema in schemas/report/.',
+  },
 
   // Waivers and shard merge (harness/report): the files given on the command line were refused,
   // so these end the command as a usage error (exit 2).

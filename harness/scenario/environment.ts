@@ -39,10 +39,12 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Scen
   // make a well-behaved app send more than the profile's 200 frames a second. That limit guards
   // the server against floods (the hostile campaign tests it); it is not a requirement on the
   // candidate, so scenario runs raise it.
+  // Likewise the login limit: scenarios that drop, un-enlist or reinstall the candidate log it
+  // in again and again within one minute of server time.
   const server = await startServer({
     seed,
     ...options.server,
-    limits: { maxFramesPerSecond: 5000, ...options.server?.limits },
+    limits: { maxFramesPerSecond: 5000, loginsPerMinute: 60, ...options.server?.limits },
   });
   await driver.reset();
   const events = new CandidateEvents(driver);

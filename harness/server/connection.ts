@@ -20,6 +20,8 @@ export interface ConnectionLimits {
   readonly loginTimeoutMs: number;
   /** Check the server's own stanzas too, recording HRN_ERR_INTERNAL for any that breaks the profile. */
   readonly checkOwnStanzas: boolean;
+  /** Logins per address in any minute of server time (PROFILE.md §5.2); more are refused 429. */
+  readonly loginsPerMinute: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -28,6 +30,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxFramesPerSecond: 200,
   loginTimeoutMs: 20_000,
   checkOwnStanzas: false,
+  loginsPerMinute: 10,
 };
 
 export type ConnectionState = 'connected' | 'logged-in' | 'closed';

@@ -34,7 +34,6 @@ import type {
 
 export const SERVER_JID = 's.whatsapp.net';
 export const UNENLIST_DAYS = 30;
-const LOGINS_PER_MINUTE = 10;
 const CONTACT_DAYS = 30;
 /** Stanzas remembered per address for replays. */
 const HISTORY = 20;
@@ -74,6 +73,7 @@ export class ServerCore implements Enlister {
   readonly #contacts = new Map<string, Map<string, number>>();
   readonly #accepted = new Map<string, number>();
   readonly #logins = new Map<string, number[]>();
+  readonly #enlistRefusals: Extract<EnlistResult, { status: 'fail' }>['reason'][] = [];
   readonly #opts: CoreOptions;
   readonly #limits: ConnectionLimits;
   readonly #host: ConnectionHost;
@@ -163,6 +163,8 @@ export class ServerCore implements Enlister {
   // ---- enlistment and login (PROFILE.md §5.1, §5.2) ------------------------------------------
 
   enlist(fields: EnlistFields, sub: string): EnlistResult {
+    const refusal = this.#enlistRefusals.shift();
+    if (refusal) return { status: 'fail', reason: refusal, detail: 'refused by the harness (fault knob)' };
     const jid = `1-${sub}@interop`;
     const now = this.clock.now();
     const old = this.accounts.get(jid);
@@ -206,7 +208,8 @@ export class ServerCore implements Enlister {
     const recent = (this.#logins.get(jid) ?? []).filter((t) => t > now - 60_000);
     recent.push(now);
     this.#logins.set(jid, recent);
-    if (recent.length > LOGINS_PER_MINUTE) return refuse(429, 'too many logins', 'VIO_SESSION_LOGIN_FAILED');
+    if (recent.length > this.#limits.loginsPerMinute)
+      return refuse(429, 'too many logins', 'VIO_SESSION_LOGIN_FAILED');
     const account = this.accounts.get(jid);
     if (!account) return refuse(401, 'address not enlisted', 'VIO_SESSION_LOGIN_FAILED');
     if (account.lastLoginAt < now - UNENLIST_DAYS * DAY_MS) {
@@ -608,6 +611,50 @@ export class ServerCore implements Enlister {
       detail: { kind: 'inject-raw', bytes: text.length },
     });
     conn.channel.send(text);
+  }
+
+  /**
+   * Starts a text frame to `to` that announces `announced` bytes and never finishes it (PROFILE.md
+   * §9.1). False when `to` is offline or the transport has no socket to write it on.
+   */
+  sendOversizedFrame(to: string, announced: number): boolean {
+    const conn = this.#online.get(to);
+    const write = conn?.channel.sendTruncatedFrame;
+    if (!conn || !write) return false;
+    this.transcript.event({
+      event: 'fault-fired',
+      address: to,
+      connection: conn.id,
+      detail: { kind: 'oversized-frame', announced },
+    });
+    write.call(
+      conn.channel,
+      announced,
+      Buffer.from(`<message id="oversized" type="text">${'A'.repeat(4096)}`),
+    );
+    return true;
+  }
+
+  /** The next `count` enlistments fail with `reason`, as if the server refused them (§5.1). */
+  refuseEnlistments(reason: Extract<EnlistResult, { status: 'fail' }>['reason'], count = 1): void {
+    this.#enlistRefusals.push(...Array.from({ length: count }, () => reason));
+    this.transcript.event({ event: 'fault-fired', detail: { kind: 'refuse-enlistment', reason, count } });
+  }
+
+  /**
+   * Breaks one signature of `jid`'s published bundle (a server or network that forges keys):
+   * the signed prekey's or the Kyber prekey's. False when there is no such key to break.
+   */
+  forgeBundleSignature(jid: string, which: 'signed-prekey' | 'kyber-prekey'): boolean {
+    const entry = this.directory.get(jid);
+    const key = which === 'signed-prekey' ? entry?.signedPreKey : entry?.kyberPreKey;
+    if (!entry || !key) return false;
+    const signature = Uint8Array.from(key.signature);
+    signature[7] = (signature[7] ?? 0) ^ 0x40;
+    if (which === 'signed-prekey') entry.signedPreKey = { ...entry.signedPreKey, signature };
+    else if (entry.kyberPreKey) entry.kyberPreKey = { ...entry.kyberPreKey, signature };
+    this.transcript.event({ event: 'fault-fired', address: jid, detail: { kind: 'forge-signature', which } });
+    return true;
   }
 
   exhaustPreKeys(jid: string): number {

@@ -319,20 +319,34 @@ export function attachWebSocket(httpServer: Server, opts: WsAcceptorOptions = {}
     const events = new ChannelEvents((error) => {
       if (channel) failChannel(channel, opts.onError, error);
     });
+    // After a truncated frame every later byte would read as its payload: nothing more is sent,
+    // and a close cannot be a close frame (it would be read as payload too), so the socket ends.
+    let truncated = false;
     const close = (code: number, reason: string) => {
       assertCloseCode(code);
       if (!events.initiate(code, reason)) return;
-      ws.close(code, truncateReason(reason));
+      if (truncated) ws.terminate();
+      else ws.close(code, truncateReason(reason));
     };
     channel = {
       id,
       remoteAddress: req.socket.remoteAddress ?? '',
       send(text) {
-        if (events.closing || ws.readyState !== WebSocket.OPEN) return;
+        if (truncated || events.closing || ws.readyState !== WebSocket.OPEN) return;
         ws.send(text);
         if (ws.bufferedAmount > maxBuffered) close(1008, TRANSPORT_REASONS.slowConsumer);
       },
       close,
+      sendTruncatedFrame(announced, prefix) {
+        if (truncated || events.closing || ws.readyState !== WebSocket.OPEN) return;
+        truncated = true;
+        // RFC 6455 §5.2: FIN + text opcode, no mask (server to client), 64-bit length.
+        const head = Buffer.alloc(10);
+        head[0] = 0x81;
+        head[1] = 127;
+        head.writeBigUInt64BE(BigInt(announced), 2);
+        req.socket.write(Buffer.concat([head, prefix.subarray(0, Math.min(prefix.length, announced))]));
+      },
       onFrame: (h) => events.onFrame(h),
       onClose: (h) => events.onClose(h),
     };

@@ -31,6 +31,13 @@ export interface FrameChannel {
   close(code: number, reason: string): void;
   onFrame(handler: (data: Buffer, isBinary: boolean) => void): void;
   onClose(handler: (code: number, reason: string) => void): void;
+  /**
+   * Writes the head of a text frame that announces `announced` payload bytes, then only
+   * `prefix`, then nothing more on this channel (a hostile server's oversized frame). A client
+   * that enforces its frame limit closes at once; one that buffers whole frames waits. Only
+   * transports with a real socket have it.
+   */
+  sendTruncatedFrame?(announced: number, prefix: Buffer): void;
 }
 
 /** Accepts connections; the core registers one handler. */

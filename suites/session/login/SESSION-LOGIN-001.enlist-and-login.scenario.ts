@@ -11,8 +11,12 @@ export default defineScenario({
   kind: 'conformance',
   async run(ctx) {
     const jid = ctx.candidate.jid;
-    // Enlistment and the first login happened at connect, before any scenario.
-    const all = ctx.server.transcript.entries();
+    // Enlistment and the first login happened at connect, before any scenario. What follows the
+    // harness's first fault knob (a refused enlistment, an un-enlisting clock jump) is other
+    // scenarios' doing, so the check reads the transcript up to there.
+    const entries = ctx.server.transcript.entries();
+    const knob = entries.findIndex((e) => e.kind === 'event' && e.event === 'fault-fired');
+    const all = knob < 0 ? entries : entries.slice(0, knob);
     const enlists = all.filter((e): e is EventEntry => e.kind === 'event' && e.event === 'enlist');
     const failed = enlists.filter((e) => e.detail?.status !== 'ok');
     ctx.must(
@@ -80,9 +84,23 @@ export default defineScenario({
       `login as ${attrs.jid}, enlisted as ${jid}`,
       'REQ-SESSION-005',
     );
+    // The account holds the latest enlistment (a scenario may have reinstalled the candidate),
+    // so the key is checked on the latest accepted login.
+    const latest = entries.findLast(
+      (e): e is EventEntry => e.kind === 'event' && e.event === 'login' && e.address === jid,
+    );
+    const latestFrame = entries.find(
+      (e): e is FrameEntry =>
+        e.kind === 'frame' &&
+        e.direction === 'c2s' &&
+        e.connection === latest?.connection &&
+        e.stanza.startsWith('<login'),
+    );
+    const latestLogin = latestFrame ? parseStanza(latestFrame.stanza) : undefined;
+    const latestKey = latestLogin?.ok ? latestLogin.node.attrs.authkey : undefined;
     const enlistedKey = ctx.server.core.accounts.get(jid)?.authKey;
     ctx.must(
-      enlistedKey !== undefined && attrs.authkey === Buffer.from(enlistedKey).toString('base64'),
+      enlistedKey !== undefined && latestKey === Buffer.from(enlistedKey).toString('base64'),
       'VIO_SESSION_LOGIN_FAILED',
       'the login authkey is not the enlisted static key',
       'REQ-SESSION-005',
