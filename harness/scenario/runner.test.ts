@@ -86,6 +86,24 @@ describe('runScenario', () => {
     expect((await runScenario(soft, 'default', undefined, env)).outcome).toBe('NON_STRICT');
   });
 
+  it('names the last step for a check made between steps, and the outer step for a nested one', async () => {
+    const between = defineScenario({
+      ...base,
+      id: 'MSG-TEXT-906',
+      title: 'checks outside and inside steps',
+      async run(ctx) {
+        ctx.must(false, 'VIO_MSG_CONTENT_MISMATCH', 'before any step');
+        await ctx.step('outer', async () => {
+          await ctx.step('inner', () => undefined);
+          ctx.must(false, 'VIO_MSG_CONTENT_MISMATCH', 'inside outer');
+        });
+        ctx.must(false, 'VIO_MSG_CONTENT_MISMATCH', 'after outer');
+      },
+    });
+    const r = await runScenario(between, 'default', undefined, env);
+    expect(r.findings.map((f) => f.step)).toEqual(['(setup)', 'outer', 'after: outer']);
+  });
+
   it('decides a negative check with a fence: a replayed message is not shown twice', async () => {
     const replay = defineScenario({
       ...base,

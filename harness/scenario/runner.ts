@@ -128,6 +128,7 @@ function makeContext(
   peers: Peer[],
 ): ScenarioContext<unknown> {
   let current = '(setup)';
+  let depth = 0;
   const record =
     (level: RequirementLevel) => (ok: boolean, code: Finding['code'], message: string, req?: string) => {
       if (!ok) {
@@ -154,6 +155,7 @@ function makeContext(
       const rec: StepRecord = { label, startedAt: Date.now(), durationMs: 0, status: 'ok' };
       state.steps.push(rec);
       const outer = current;
+      depth += 1;
       current = label;
       const before = state.findings.length;
       try {
@@ -166,7 +168,9 @@ function makeContext(
         throw e;
       } finally {
         rec.durationMs = Date.now() - rec.startedAt;
-        current = outer;
+        depth -= 1;
+        // A check between steps judges what the last step did: the report names that step.
+        current = depth === 0 ? `after: ${label}` : outer;
       }
     },
     must,

@@ -14,7 +14,9 @@ type Defect =
   | 'mac-first'
   | 'padding'
   | 'plain-hash'
-  | 'length';
+  | 'length'
+  | 'wrong-media-key'
+  | 'other-type-keys';
 
 interface V {
   readonly defect: Defect;
@@ -73,6 +75,17 @@ function build(defect: Defect, file: Uint8Array): Built {
       return { blob: enc.blob, media: { ...good, fileSha256: sha256(Buffer.from('another file')) } };
     case 'length':
       return { blob: enc.blob, media: { ...good, fileLength: enc.fileLength + 1 } };
+    case 'wrong-media-key':
+      // An intact blob described with another key: only the MAC can tell.
+      return { blob: enc.blob, media: { ...good, mediaKey: new Uint8Array(32).fill(0x5a) } };
+    case 'other-type-keys': {
+      // Encrypted with the Video keys and sent as an image: the Image keys' MAC fails (HKDF info).
+      const video = encryptMedia(file, 'video', enc.mediaKey);
+      return {
+        blob: video.blob,
+        media: { ...good, fileEncSha256: video.fileEncSha256 },
+      };
+    }
   }
 }
 
@@ -80,6 +93,7 @@ export default defineScenario<V>({
   id: 'MEDIA-INTEGRITY-001',
   title: 'Received media that fails a check is refused at the first failing check, and nothing is shown',
   requirements: [
+    'REQ-MEDIA-006',
     'REQ-MEDIA-007',
     'REQ-MEDIA-008',
     'REQ-MEDIA-009',
@@ -102,6 +116,8 @@ export default defineScenario<V>({
     padding: { defect: 'padding', reason: 'media-decrypt', requirement: 'REQ-MEDIA-011' },
     'plain-hash': { defect: 'plain-hash', reason: 'media-plain-hash', requirement: 'REQ-MEDIA-012' },
     length: { defect: 'length', reason: 'media-length', requirement: 'REQ-MEDIA-013' },
+    'wrong-media-key': { defect: 'wrong-media-key', reason: 'media-mac', requirement: 'REQ-MEDIA-009' },
+    'other-type-keys': { defect: 'other-type-keys', reason: 'media-mac', requirement: 'REQ-MEDIA-006' },
   },
   async run(ctx) {
     const v = ctx.variant;

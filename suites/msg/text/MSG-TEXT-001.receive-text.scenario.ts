@@ -10,6 +10,9 @@ export default defineScenario({
     ascii: { text: 'Hello from WhatsApp' },
     unicode: { text: 'Grüße 👋🏽 مرحبا こんにちは' },
     long: { text: 'x'.repeat(4000) },
+    // Characters that are markup in the stanza around it: they must survive as text.
+    markup: { text: '<message to="x"/> & "quotes" \'apos\' ]]>' },
+    multiline: { text: 'line one\nline two\r\n\tindented\n\n' },
   },
   async run(ctx) {
     const alice = await ctx.peer({ name: 'Alice' });

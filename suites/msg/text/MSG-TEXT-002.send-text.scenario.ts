@@ -9,6 +9,8 @@ export default defineScenario({
   variants: {
     ascii: { text: 'Hello from a third-party app' },
     unicode: { text: 'Ünïcödé ✓ 🚀' },
+    long: { text: 'y'.repeat(4000) },
+    markup: { text: '</enc><body>not a child</body> & &amp; "q"' },
   },
   async run(ctx) {
     const bob = await ctx.peer({ name: 'Bob' });

@@ -17,6 +17,31 @@ export default defineScenario({
     },
     doctype: { frame: '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><x>&a;&a;&a;</x>', req: 'REQ-ROBUST-008' },
     'binary-garbage': { frame: '\u0000\u0001\u0002<<<>>>', req: 'REQ-ROBUST-008' },
+    // The billion laughs: ten entities of ten references each, nine levels deep.
+    'entity-bomb': {
+      frame: `<!DOCTYPE m [<!ENTITY l0 "lol">${Array.from(
+        { length: 9 },
+        (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`,
+      ).join(
+        '',
+      )}]><message from="491700000000@s.whatsapp.net" id="3EB0BOMB" type="text" t="1">&l9;</message>`,
+      req: 'REQ-ROBUST-008',
+    },
+    'deep-nesting': {
+      frame: `<message from="491700000000@s.whatsapp.net" id="3EB0DEEP" type="text" t="1">${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</message>`,
+      req: 'REQ-ROBUST-008',
+    },
+    'attribute-flood': {
+      frame: `<message from="491700000000@s.whatsapp.net" id="3EB0ATTR" type="text" t="1" ${Array.from(
+        { length: 2000 },
+        (_, i) => `a${i}="${i}"`,
+      ).join(' ')}/>`,
+      req: 'REQ-ROBUST-008',
+    },
+    'huge-attribute': {
+      frame: `<message from="491700000000@s.whatsapp.net" id="3EB0HUGE" type="text" t="${'9'.repeat(500_000)}"/>`,
+      req: 'REQ-ROBUST-008',
+    },
   } as const,
   async run(ctx) {
     const alice = await ctx.peer();
