@@ -132,10 +132,24 @@ describe('generateHtmlReport', () => {
     catalogue,
   });
 
-  it('without Java, says so in one line and does not throw', async () => {
+  it('without Java, says so in one line, does not throw, and leaves no report of an earlier run', async () => {
+    writeFileSync(join(dir, 'report.html'), 'an earlier run');
     const r = await generateHtmlReport(dir, { env: { PATH: '' } });
     expect(r).toEqual({ ok: false, reason: 'Java not found: allure-results/ written, report.html skipped' });
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('when allure fails, gives its last line', async () => {
+    const home = join(root, 'broken-java');
+    mkdirSync(join(home, 'bin'), { recursive: true });
+    writeFileSync(join(home, 'bin', 'java'), '#!/bin/sh\necho "Error: no JVM here" >&2\nexit 3\n');
+    chmodSync(join(home, 'bin', 'java'), 0o755);
+    const r = await generateHtmlReport(dir, { env: { ...process.env, JAVA_HOME: home } });
+    expect(r).toEqual({
+      ok: false,
+      reason: 'allure generate failed (exit 3): Error: no JVM here; report.html skipped',
+    });
+    expect(readdirSync(dir)).toEqual(['allure-results']);
   });
 
   it('without allure-results, says so', async () => {

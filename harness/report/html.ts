@@ -198,45 +198,47 @@ const lastLine = (s: string) =>
 
 /**
  * Builds DIR/report.html from DIR/allure-results with `allure generate --single-file`. Never
- * throws: without Java, or when allure fails, it returns the reason in one line and leaves any
- * previous report.html as it was.
+ * throws: without Java, or when allure fails, it returns the reason in one line. A report.html
+ * is replaced only by a complete one; when none can be built, an earlier one is removed, so the
+ * directory never shows the report of another run next to this run's results.
  */
 export async function generateHtmlReport(
   dir: string,
   options: HtmlReportOptions = {},
 ): Promise<HtmlReportResult> {
-  const env = options.env ?? process.env;
   const resultsDir = join(dir, ALLURE_RESULTS_DIR);
   if (!existsSync(resultsDir))
     return { ok: false, reason: `no ${ALLURE_RESULTS_DIR}/ in ${dir}: report.html skipped` };
+  const result = await build(dir, resultsDir, options);
+  if (!result.ok) rmSync(join(dir, HTML_REPORT_FILE), { force: true });
+  return result;
+}
+
+async function build(dir: string, resultsDir: string, options: HtmlReportOptions): Promise<HtmlReportResult> {
+  const env = options.env ?? process.env;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!findJava(env))
     return { ok: false, reason: `Java not found: ${ALLURE_RESULTS_DIR}/ written, report.html skipped` };
-  let tmp: string;
+  let tmp: string | undefined;
   try {
+    // Staged beside the target, so the final rename stays on one file system.
     tmp = mkdtempSync(join(dir, '.report-'));
-  } catch (e) {
-    return { ok: false, reason: `cannot write in ${dir}: ${(e as Error).message}` };
-  }
-  try {
     const out = join(tmp, 'out');
     const started = Date.now();
     const { code, output, timedOut } = await run(
       allureLauncher(),
       ['generate', '--single-file', '--clean', resultsDir, '-o', out],
       { ...env, ALLURE_NO_ANALYTICS: 'true' },
-      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeoutMs,
     );
     const generateMs = Date.now() - started;
     const index = join(out, 'index.html');
     if (timedOut)
-      return {
-        ok: false,
-        reason: `allure generate took longer than ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: report.html skipped`,
-      };
+      return { ok: false, reason: `allure generate took longer than ${timeoutMs} ms: report.html skipped` };
     if (code !== 0 || !existsSync(index)) {
       return {
         ok: false,
-        reason: `allure generate failed (exit ${code}): ${lastLine(output) || 'no output'}`,
+        reason: `allure generate failed (exit ${code}): ${lastLine(output) || 'no output'}; report.html skipped`,
       };
     }
     const { html, removed } = neutraliseExternal(readFileSync(index, 'utf8'), reportTitle(resultsDir));
@@ -248,6 +250,6 @@ export async function generateHtmlReport(
   } catch (e) {
     return { ok: false, reason: `report.html skipped: ${(e as Error).message.split('\n')[0]}` };
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
