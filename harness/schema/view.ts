@@ -39,31 +39,26 @@ export function toView(node: StanzaNode): StanzaView {
  * stanza path a person reads (`/iq/list/key[3]@id`). Index 0 is left out to keep the common
  * single-child case short: `/message/enc@type`.
  */
-export function stanzaPointer(rootTag: string, instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1);
+export function stanzaPointer(rootTag: string, instancePath: string): string {
+  // Stryker disable next-line MethodExpression: the empty segment before the first '/' matches no branch below.
+  const parts = instancePath.split('/').slice(1).values();
   let out = `/${rootTag}`;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
+  for (const p of parts) {
     if (p === 'children') {
-      const tag = parts[i + 1];
-      const idx = parts[i + 2];
+      const tag = parts.next().value;
       if (tag === undefined) break;
       out += `/${unescapePointer(tag)}`;
-      if (idx !== undefined && /^\d+$/.test(idx)) {
-        if (idx !== '0') out += `[${idx}]`;
-        i += 2;
-      } else {
-        i += 1;
-      }
+      // No index: the error is about the whole group of <tag> children (too many of them).
+      const idx = parts.next().value;
+      if (idx === undefined) break;
+      if (idx !== '0') out += `[${idx}]`;
     } else if (p === 'attrs') {
-      const name = parts[i + 1];
+      const name = parts.next().value;
       if (name !== undefined) out += `@${unescapePointer(name)}`;
-      i += 1;
     } else if (p === 'bytes') {
       out += '#bytes';
     }
   }
-  if (extra !== undefined) out += extra;
   return out;
 }
 
