@@ -1,13 +1,15 @@
 import type { ViolationCode } from '../../../harness/codes.ts';
 import { verifyKyberPreKey } from '../../../harness/crypto/signatures.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { candidateSent } from '../../../harness/scenario/wire.ts';
+import { candidateSent, pollUntil } from '../../../harness/scenario/wire.ts';
 import type { StanzaNode } from '../../../harness/xml/node.ts';
 import { bytesOf, child, childrenOf } from '../../../harness/xml/node.ts';
 
 /** PROFILE.md §4.4: the exact length of every byte field of an upload or rotation. */
 const LENGTHS = { registration: 4, type: 1, identity: 32, id: 3, value: 32, signature: 64 } as const;
 const KYBER_VALUE = 1569;
+/** PROFILE.md §5.3: a signed prekey older than seven days is rotated; an hour more to be sure. */
+const ROTATE_AFTER_MS = (7 * 24 + 1) * 3_600_000;
 
 interface Problem {
   readonly code: ViolationCode;
@@ -47,9 +49,28 @@ export default defineScenario({
   requirements: ['REQ-STANZA-006', 'REQ-KEYS-010'],
   level: 'MUST',
   kind: 'conformance',
+  variants: {
+    // Every upload and rotation of the run so far: the first one happened at connect.
+    'uploads-so-far': { rotate: false },
+    // Seven days and an hour of server time make the candidate rotate; the rotation is checked too.
+    rotation: { rotate: true },
+  } as const,
   async run(ctx) {
     const jid = ctx.candidate.jid;
-    // Every upload and rotation of the run so far: the first one happened at connect.
+    if (ctx.variant.rotate) {
+      const alice = await ctx.peer();
+      const seq = ctx.server.transcript.seq;
+      ctx.server.clock.advance(ROTATE_AFTER_MS);
+      await ctx.step('a message carries the new server time to the candidate', () => ctx.fence(alice));
+      const rotated = await ctx.step('the candidate rotates its signed prekey', () =>
+        pollUntil(
+          () => candidateSent(ctx, seq, 'iq').some((f) => child(f.node, 'rotate') !== undefined),
+          3_000,
+        ),
+      );
+      // A missing rotation is KEYS-ROTATE-001's finding (a SHOULD); here there is nothing more to check.
+      ctx.note('rotated', rotated);
+    }
     const frames = candidateSent(ctx, 0, 'iq').filter(
       (f) =>
         f.node.attrs.xmlns === 'encrypt' &&
