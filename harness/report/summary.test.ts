@@ -83,3 +83,25 @@ describe('summarise', () => {
     expect(s.requirements.find((r) => r.id === x3dhMusts[0])?.verdict).toBe('FAIL');
   });
 });
+
+describe('the coverage matrix', () => {
+  it('maps each requirement to the runs that ran it and their outcomes, never a skip', () => {
+    const [a, b] = x3dhMusts;
+    const s = summarise(
+      [
+        result('A-B-001', [a ?? ''], 'PASS'),
+        result('A-B-002', [a ?? '', b ?? ''], 'FAIL', { variant: 'v2' }),
+        result('A-B-003', [b ?? ''], 'NOT_APPLICABLE'),
+      ],
+      catalogue,
+      ['signal-x3dh'],
+    );
+    expect(s.coverage[a ?? '']).toEqual({
+      'A-B-001 default signal-x3dh': 'PASS',
+      'A-B-002 v2 signal-x3dh': 'FAIL',
+    });
+    expect(s.coverage[b ?? '']).toEqual({ 'A-B-002 v2 signal-x3dh': 'FAIL' });
+    expect(s.requirements.find((r) => r.id === b)?.scenarios).toContain('A-B-003 default signal-x3dh');
+    expect(Object.keys(s.coverage)).toHaveLength(2);
+  });
+});

@@ -5,6 +5,18 @@
 import type { Catalogue, CryptoProfileId, Requirement } from '../requirements/types.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
 
+/** How every file of a report names a scenario run. */
+export function runKey(r: {
+  readonly id: string;
+  readonly variant: string;
+  readonly profile: string;
+}): string {
+  return `${r.id} ${r.variant} ${r.profile}`;
+}
+
+/** What the verdicts need of a run: everything but its evidence. */
+export type GradedRun = Omit<ScenarioResult, 'evidence'>;
+
 export type RequirementVerdict = 'PASS' | 'FAIL' | 'NON_STRICT' | 'NOT_TESTED' | 'NOT_APPLICABLE' | 'ERROR';
 
 export interface RequirementRow {
@@ -12,7 +24,7 @@ export interface RequirementRow {
   readonly level: Requirement['level'];
   readonly area: string;
   readonly verdict: RequirementVerdict;
-  /** Scenario runs (id variant profile) that checked it. */
+  /** Scenario runs (`ID variant profile`) selected to check it, those that did not apply included. */
   readonly scenarios: readonly string[];
   readonly codes: readonly string[];
 }
@@ -22,6 +34,11 @@ export interface Summary {
   readonly counts: Readonly<Record<Outcome, number>>;
   readonly requirements: readonly RequirementRow[];
   readonly areas: Readonly<Record<string, RequirementVerdict>>;
+  /**
+   * The coverage matrix: requirement -> scenario run that ran (`ID variant profile`) -> its
+   * outcome. A requirement with no entry was not checked by any run that ran.
+   */
+  readonly coverage: Readonly<Record<string, Readonly<Record<string, Outcome>>>>;
   readonly certification: {
     readonly certified: boolean;
     readonly reasons: readonly string[];
@@ -30,7 +47,7 @@ export interface Summary {
   };
 }
 
-const OUTCOMES: readonly Outcome[] = [
+export const OUTCOMES: readonly Outcome[] = [
   'PASS',
   'FAIL',
   'NON_STRICT',
@@ -42,7 +59,7 @@ const OUTCOMES: readonly Outcome[] = [
 
 function verdictOf(
   req: Requirement,
-  runs: readonly ScenarioResult[],
+  runs: readonly GradedRun[],
 ): { verdict: RequirementVerdict; codes: string[] } {
   if (runs.length === 0) return { verdict: 'NOT_TESTED', codes: [] };
   const codes = [
@@ -65,7 +82,7 @@ function verdictOf(
 }
 
 export function summarise(
-  results: readonly ScenarioResult[],
+  results: readonly GradedRun[],
   catalogue: Catalogue,
   profiles: readonly CryptoProfileId[],
 ): Summary {
@@ -74,19 +91,15 @@ export function summarise(
   const live = catalogue.requirements.filter(
     (r) => !r.retired && r.profiles.some((p) => profiles.includes(p)),
   );
+  const coverage: Record<string, Record<string, Outcome>> = {};
   const rows: RequirementRow[] = live.map((req) => {
     const runs = results.filter(
       (r) => r.requirements.includes(req.id) && req.profiles.includes(r.profile as CryptoProfileId),
     );
+    const ran = runs.filter((r) => r.outcome !== 'NOT_APPLICABLE');
+    if (ran.length > 0) coverage[req.id] = Object.fromEntries(ran.map((r) => [runKey(r), r.outcome]));
     const { verdict, codes } = verdictOf(req, runs);
-    return {
-      id: req.id,
-      level: req.level,
-      area: req.area,
-      verdict,
-      scenarios: runs.map((r) => `${r.id} ${r.variant} ${r.profile}`),
-      codes,
-    };
+    return { id: req.id, level: req.level, area: req.area, verdict, scenarios: runs.map(runKey), codes };
   });
   const areas: Record<string, RequirementVerdict> = {};
   const rank: RequirementVerdict[] = ['ERROR', 'FAIL', 'NOT_TESTED', 'NON_STRICT', 'NOT_APPLICABLE', 'PASS'];
@@ -110,6 +123,7 @@ export function summarise(
     counts,
     requirements: rows,
     areas,
+    coverage,
     certification: {
       certified: reasons.length === 0,
       reasons,

@@ -1,39 +1,289 @@
-// Writes a run's files: results.jsonl (one line per scenario run), summary.json, compliance.md
-// and the wire evidence of every run that did not pass. Each file is written to a temporary
-// name and renamed, so a reader never sees half a file; a run cut short still leaves a
-// consistent set that says it is partial.
+// Writes a run's directory. Two kinds of file:
+//
+// - the record: results.jsonl (one validated line per scenario run, appended as each run ends)
+//   and evidence/ (the wire slice and the driver calls of each run that did not pass);
+// - files derived from the record and the run's meta: summary.json (validated), then every
+//   writer of DERIVED_WRITERS in order (compliance.md, junit.xml, sarif.json, ...).
+//
+// `interop-cert report DIR` rebuilds the derived files from the record alone (rebuildReport), so
+// whatever a writer produces must depend on nothing else. Files are written to a temporary name
+// and renamed, so a reader never sees half a file; a run cut short (a hung candidate, Ctrl-C)
+// still leaves a consistent set whose summary says it is partial.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Catalogue } from '../requirements/types.ts';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HarnessError } from '../codes.ts';
+import type { Manifest } from '../driver/contract.ts';
+import type { DriverLogEntry } from '../driver/log.ts';
+import type { Catalogue, CryptoProfileId } from '../requirements/types.ts';
 import type { ScenarioResult } from '../scenario/runner.ts';
+import { COMPLIANCE_FILE, complianceMarkdown } from './compliance.ts';
+import type { ReportInput } from './input.ts';
+import { reportInput } from './input.ts';
+import { JUNIT_FILE, junitXml } from './junit.ts';
+import type { ResultLine, RunEvidence } from './results.ts';
+import {
+  driverLogPath,
+  evidencePath,
+  formatDriverLog,
+  formatEvidence,
+  formatResultLine,
+  keepsEvidence,
+  RESULTS_FILE,
+  readResults,
+  toResultLine,
+} from './results.ts';
+import type { CandidateInfo, RunMeta } from './run-meta.ts';
+import { candidateInfo } from './run-meta.ts';
+import { SARIF_FILE, sarifLog } from './sarif.ts';
 import type { Summary } from './summary.ts';
+import { summarise } from './summary.ts';
+import { assertReport, reportProblems } from './validate.ts';
 
-export interface RunMeta {
-  readonly harnessVersion: string;
-  readonly contractVersion: string;
-  readonly candidate: { readonly name: string; readonly version: string; readonly profile: string }[];
-  readonly seed: string;
-  readonly filter?: string;
-  readonly faults?: readonly string[];
-  readonly node: string;
-  readonly startedAt: string;
-  readonly finishedAt?: string;
-  readonly partial: boolean;
+export { evidencePath } from './results.ts';
+export type { RunMeta } from './run-meta.ts';
+
+export const SUMMARY_FILE = 'summary.json';
+export const EVIDENCE_DIR = 'evidence';
+
+/** What summary.json holds. Other writers may add top-level members (waivers). */
+export type SummaryFile = { readonly meta: RunMeta } & Summary;
+
+/** A file (or folder) built from a run's record. */
+export interface DerivedWriter {
+  /** Paths relative to the run directory that the writer owns; a new run clears them first. */
+  readonly outputs: readonly string[];
+  /**
+   * Rewritten after every scenario run, so a run cut short leaves it current. A live writer must
+   * be synchronous and quick; the others run once, when the run ends and on `report DIR`.
+   */
+  readonly live: boolean;
+  write(input: ReportInput): void | Promise<void>;
 }
 
-function atomic(path: string, text: string): void {
+export function atomicWrite(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
 }
 
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+/**
+ * The derived files, in the order they are written. Add a writer here to have `run`, `report DIR`
+ * and every rebuild produce its file:
+ *   - allure-results/ (harness/report/allure.ts), then report.html (harness/report/html.ts),
+ *     both with `live: false`;
+ *   - signature.json (harness/report/sign.ts) last of all, since it hashes every file before it.
+ */
+export const DERIVED_WRITERS: DerivedWriter[] = [
+  {
+    outputs: [COMPLIANCE_FILE],
+    live: true,
+    write: (i) => atomicWrite(join(i.dir, COMPLIANCE_FILE), complianceMarkdown(i)),
+  },
+  { outputs: [JUNIT_FILE], live: true, write: (i) => atomicWrite(join(i.dir, JUNIT_FILE), junitXml(i)) },
+  {
+    outputs: [SARIF_FILE],
+    live: true,
+    write: (i) => atomicWrite(join(i.dir, SARIF_FILE), `${JSON.stringify(sarifLog(i), null, 2)}\n`),
+  },
+];
 
-export function evidencePath(r: ScenarioResult): string {
-  return join('evidence', r.id, `${safe(r.variant)}.${r.profile}.wire.jsonl`);
+function summaryFile(meta: RunMeta, summary: Summary): SummaryFile {
+  return { meta, ...summary };
 }
 
+function writeSummary(dir: string, file: SummaryFile): void {
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  assertReport('summary', JSON.parse(text), `the summary of ${dir}`);
+  atomicWrite(join(dir, SUMMARY_FILE), text);
+}
+
+function liveWriters(input: ReportInput): void {
+  for (const w of DERIVED_WRITERS) {
+    if (!w.live) continue;
+    const done = w.write(input);
+    if (done instanceof Promise) {
+      throw new HarnessError(
+        'HRN_ERR_INTERNAL',
+        `the live writer of ${w.outputs.join(', ')} is not synchronous`,
+      );
+    }
+  }
+}
+
+async function allWriters(input: ReportInput): Promise<void> {
+  for (const w of DERIVED_WRITERS) await w.write(input);
+}
+
+/** A scenario run as the run command hands it over. */
+export interface RunEntry {
+  readonly result: ScenarioResult;
+  readonly manifest?: Manifest;
+  readonly driverLog?: readonly DriverLogEntry[];
+  readonly clockOffsetMs?: number;
+}
+
+export interface RunWriterOptions {
+  /** The run's meta without what the writer keeps itself (candidates seen, partial, finishedAt). */
+  readonly meta: Omit<RunMeta, 'partial' | 'finishedAt' | 'interrupted'>;
+  readonly catalogue: Catalogue;
+  /** The crypto profiles selected: the certification verdict covers their MUST requirements. */
+  readonly profiles: readonly CryptoProfileId[];
+}
+
+/**
+ * Writes a run as it goes: `start` clears what an earlier run left in the directory, `add` records
+ * each scenario run and refreshes summary.json and the live files, `finish` writes the final
+ * verdict and every derived file, `interrupt` marks the report partial and interrupted.
+ */
+export class RunWriter {
+  readonly dir: string;
+  readonly #opts: RunWriterOptions;
+  readonly #lines: ResultLine[] = [];
+  readonly #candidates = new Map<string, CandidateInfo>();
+  readonly #cache = new Map<string, RunEvidence>();
+
+  constructor(dir: string, opts: RunWriterOptions) {
+    this.dir = dir;
+    this.#opts = opts;
+    for (const c of opts.meta.candidate) this.#candidates.set(c.profile, c);
+  }
+
+  get lines(): readonly ResultLine[] {
+    return this.#lines;
+  }
+
+  start(): void {
+    mkdirSync(this.dir, { recursive: true });
+    for (const path of [
+      RESULTS_FILE,
+      SUMMARY_FILE,
+      EVIDENCE_DIR,
+      ...DERIVED_WRITERS.flatMap((w) => w.outputs),
+    ]) {
+      rmSync(join(this.dir, path), { recursive: true, force: true });
+    }
+    writeFileSync(join(this.dir, RESULTS_FILE), '');
+    this.refresh();
+  }
+
+  add(entry: RunEntry): ResultLine {
+    const r = entry.result;
+    const mode = this.#opts.meta.evidence ?? 'failures';
+    const keep = keepsEvidence(r.outcome, mode);
+    const hasWire = keep && (r.evidence.transcript.length > 0 || r.evidence.events.length > 0);
+    const hasLog = keep && (entry.driverLog?.length ?? 0) > 0;
+    if (hasWire) atomicWrite(join(this.dir, evidencePath(r)), formatEvidence(r.evidence));
+    if (hasLog) atomicWrite(join(this.dir, driverLogPath(r)), formatDriverLog(entry.driverLog ?? []));
+    const line = toResultLine(r, {
+      evidence: hasWire,
+      driverLog: hasLog,
+      ...(entry.clockOffsetMs === undefined ? {} : { clockOffsetMs: entry.clockOffsetMs }),
+    });
+    // One write call per line: a run killed mid-write leaves at most an unterminated last line,
+    // which readers drop.
+    appendFileSync(join(this.dir, RESULTS_FILE), `${formatResultLine(line)}\n`);
+    if (hasWire) this.#cache.set(evidencePath(r), r.evidence);
+    if (entry.manifest && !this.#candidates.has(entry.manifest.cryptoProfile)) {
+      this.#candidates.set(entry.manifest.cryptoProfile, candidateInfo(entry.manifest));
+    }
+    this.#lines.push(line);
+    this.refresh();
+    return line;
+  }
+
+  #meta(state: { partial: boolean; interrupted?: boolean }): RunMeta {
+    const order = this.#opts.profiles as readonly string[];
+    const candidate = [...this.#candidates.values()].sort(
+      (a, b) => order.indexOf(a.profile) - order.indexOf(b.profile),
+    );
+    return {
+      ...this.#opts.meta,
+      candidate,
+      ...(state.partial ? {} : { finishedAt: new Date().toISOString() }),
+      partial: state.partial,
+      ...(state.interrupted ? { interrupted: true } : {}),
+    };
+  }
+
+  #input(meta: RunMeta): ReportInput {
+    const summary = summarise(this.#lines, this.#opts.catalogue, this.#opts.profiles);
+    writeSummary(this.dir, summaryFile(meta, summary));
+    return reportInput(
+      { dir: this.dir, meta, results: this.#lines, summary, catalogue: this.#opts.catalogue },
+      this.#cache,
+    );
+  }
+
+  /** Rewrites summary.json and the live files for the runs so far (the report says partial). */
+  refresh(): void {
+    liveWriters(this.#input(this.#meta({ partial: true })));
+  }
+
+  /** Synchronous, for a signal handler: the report as it stands, partial and interrupted. */
+  interrupt(): void {
+    liveWriters(this.#input(this.#meta({ partial: true, interrupted: true })));
+  }
+
+  /** The final report: `partial` when not every planned run ended (a worker died, a hook failed). */
+  async finish(opts: { partial?: boolean } = {}): Promise<Summary> {
+    const input = this.#input(this.#meta({ partial: opts.partial ?? false }));
+    await allWriters(input);
+    return input.summary;
+  }
+}
+
+/** summary.json of DIR, its meta checked; the rest is rebuilt from results.jsonl. */
+export function readSummaryFile(dir: string): { meta: RunMeta; profiles?: readonly CryptoProfileId[] } {
+  const path = join(dir, SUMMARY_FILE);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new HarnessError('HRN_ERR_IO', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  const meta = (doc as { meta?: unknown } | null)?.meta;
+  const problems = reportProblems('summary-meta', meta);
+  if (problems.length > 0) {
+    throw new HarnessError('HRN_ERR_REPORT_INVALID', `${path}: meta ${problems.slice(0, 5).join('; ')}`);
+  }
+  const profiles = (doc as { profiles?: unknown }).profiles;
+  return {
+    meta: meta as RunMeta,
+    ...(Array.isArray(profiles) ? { profiles: profiles as CryptoProfileId[] } : {}),
+  };
+}
+
+/**
+ * Writes summary.json and every derived file of DIR from results.jsonl and `meta` (by default
+ * the meta of DIR/summary.json). Used by `interop-cert report DIR`, and by whoever assembles a
+ * run directory from parts (merge).
+ */
+export async function rebuildReport(
+  dir: string,
+  opts: { catalogue: Catalogue; meta?: RunMeta; profiles?: readonly CryptoProfileId[] },
+): Promise<{ summary: Summary; results: readonly ResultLine[]; meta: RunMeta }> {
+  const recorded = opts.meta ? undefined : readSummaryFile(dir);
+  const meta = opts.meta ?? (recorded as { meta: RunMeta }).meta;
+  const results = readResults(dir);
+  const profiles =
+    opts.profiles ??
+    recorded?.profiles ??
+    ([
+      ...new Set([...meta.candidate.map((c) => c.profile), ...results.map((r) => r.profile)]),
+    ] as CryptoProfileId[]);
+  const summary = summarise(results, opts.catalogue, profiles);
+  writeSummary(dir, summaryFile(meta, summary));
+  await allWriters(reportInput({ dir, meta, results, summary, catalogue: opts.catalogue }));
+  return { summary, results, meta };
+}
+
+/**
+ * The whole report of finished results at once (results with their evidence in memory): the
+ * record, summary.json and the live derived files. Kept for callers that hold complete results
+ * (merge and its tests); a live run uses RunWriter.
+ */
 export function writeRun(
   dir: string,
   run: {
@@ -45,83 +295,25 @@ export function writeRun(
   },
 ): void {
   mkdirSync(dir, { recursive: true });
-  const lines: string[] = [];
+  const mode = run.evidenceAll ? 'all' : 'failures';
+  const lines: ResultLine[] = [];
+  const cache = new Map<string, RunEvidence>();
   for (const r of run.results) {
-    const keep = run.evidenceAll || !['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE'].includes(r.outcome);
-    let evidence: string | undefined;
-    if (keep) {
-      evidence = evidencePath(r);
-      mkdirSync(join(dir, 'evidence', r.id), { recursive: true });
-      const wire = [
-        ...r.evidence.transcript.map((e) => JSON.stringify(e)),
-        ...r.evidence.events.map((e) => JSON.stringify({ kind: 'candidate-event', ...e })),
-      ];
-      atomic(join(dir, evidence), `${wire.join('\n')}\n`);
+    const hasWire =
+      keepsEvidence(r.outcome, mode) && (r.evidence.transcript.length > 0 || r.evidence.events.length > 0);
+    if (hasWire) {
+      atomicWrite(join(dir, evidencePath(r)), formatEvidence(r.evidence));
+      cache.set(evidencePath(r), r.evidence);
     }
-    const { evidence: _drop, ...line } = r;
-    lines.push(JSON.stringify({ ...line, ...(evidence ? { evidencePath: evidence } : {}) }));
+    // A result read back from a results line (merge) keeps the evidence paths it names.
+    lines.push(toResultLine(r, { evidence: hasWire, driverLog: false }));
   }
-  atomic(join(dir, 'results.jsonl'), lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  atomic(join(dir, 'summary.json'), `${JSON.stringify({ meta: run.meta, ...run.summary }, null, 2)}\n`);
-  atomic(join(dir, 'compliance.md'), compliance(run));
-}
-
-function compliance(run: {
-  results: readonly ScenarioResult[];
-  summary: Summary;
-  meta: RunMeta;
-  catalogue: Catalogue;
-}): string {
-  const { summary, meta, catalogue } = run;
-  const c = summary.certification;
-  const out: string[] = [];
-  out.push('# Compliance report', '');
-  if (meta.partial) out.push('**PARTIAL RUN: the run did not finish; this report covers what ran.**', '');
-  out.push(
-    `**Verdict: ${c.certified ? 'CERTIFIED' : 'NOT CERTIFIED'}**  (${c.mustPassed} of ${c.mustTotal} MUST requirements passed)`,
-    '',
+  atomicWrite(join(dir, RESULTS_FILE), lines.map((l) => `${formatResultLine(l)}\n`).join(''));
+  writeSummary(dir, summaryFile(run.meta, run.summary));
+  liveWriters(
+    reportInput(
+      { dir, meta: run.meta, results: lines, summary: run.summary, catalogue: run.catalogue },
+      cache,
+    ),
   );
-  for (const r of c.reasons) out.push(`- ${r}`);
-  out.push('');
-  out.push(
-    `Candidate: ${meta.candidate.map((x) => `${x.name} ${x.version} (${x.profile})`).join(', ')}. Harness ${meta.harnessVersion}, driver contract ${meta.contractVersion}, seed ${meta.seed}${meta.faults?.length ? `, faults ${meta.faults.join(' ')}` : ''}.`,
-    '',
-  );
-  out.push('| outcome | runs |', '| --- | --- |');
-  for (const [o, n] of Object.entries(summary.counts)) if (n > 0) out.push(`| ${o} | ${n} |`);
-  out.push('');
-  const failing = summary.requirements.filter((r) => r.verdict === 'FAIL');
-  if (failing.length > 0) {
-    out.push('## Failed MUST requirements', '');
-    for (const row of failing) {
-      const req = catalogue.byId(row.id);
-      out.push(`### ${row.id}: ${req?.title ?? ''}`, '');
-      if (req) out.push(`> ${req.quote}`, '', `Source: ${req.source.document} ${req.source.section}`, '');
-      for (const r of run.results.filter(
-        (x) => x.requirements.includes(row.id) && (x.outcome === 'FAIL' || x.outcome === 'TIMEOUT'),
-      )) {
-        out.push(
-          `- ${r.id} [${r.variant}] ${r.profile}: ${r.outcome}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`,
-        );
-        for (const f of r.findings.filter((x) => x.requirement === row.id)) {
-          out.push(`  - ${f.code} at step "${f.step}": ${f.message}`);
-        }
-        out.push(`  - evidence: ${evidencePath(r)}`);
-      }
-      out.push('');
-    }
-  }
-  const soft = summary.requirements.filter((r) => r.verdict === 'NON_STRICT');
-  if (soft.length > 0) {
-    out.push('## SHOULD findings', '');
-    for (const row of soft)
-      out.push(`- ${row.id} ${catalogue.byId(row.id)?.title ?? ''}: ${row.codes.join(', ')}`);
-    out.push('');
-  }
-  const gaps = summary.requirements.filter((r) => r.verdict === 'NOT_TESTED');
-  if (gaps.length > 0) {
-    out.push('## Coverage gaps', '', `${gaps.length} requirement(s) no scenario checked:`, '');
-    out.push(gaps.map((r) => `${r.id} (${r.level})`).join(', '), '');
-  }
-  return `${out.join('\n')}\n`;
 }
