@@ -46,16 +46,25 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Scen
     ...options.server,
     limits: { maxFramesPerSecond: 5000, loginsPerMinute: 60, ...options.server?.limits },
   });
-  await driver.reset();
   const events = new CandidateEvents(driver);
-  events.start(0);
-  const tokenUrl = server.tokenUrl;
-  if (!tokenUrl) throw new Error('the run needs the test partner to issue candidate tokens');
-  const { jid } = await driver.connect({
-    httpUrl: server.httpUrl,
-    wsUrl: server.wsUrl,
-    partner: { sub: CANDIDATE_SUB, tokenUrl },
-  });
+  let jid: string;
+  try {
+    await driver.reset();
+    events.start(0);
+    const tokenUrl = server.tokenUrl;
+    if (!tokenUrl) throw new Error('the run needs the test partner to issue candidate tokens');
+    ({ jid } = await driver.connect({
+      httpUrl: server.httpUrl,
+      wsUrl: server.wsUrl,
+      partner: { sub: CANDIDATE_SUB, tokenUrl },
+    }));
+  } catch (e) {
+    // A driver that fails before the first scenario must not leave the server listening and
+    // the event poller polling: the run's process would never exit.
+    await events.stop();
+    await server.stop();
+    throw e;
+  }
   const peerProfile = getProfile(profile);
   let peers = 0;
   return {
