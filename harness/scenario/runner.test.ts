@@ -172,11 +172,14 @@ describe('runScenario', () => {
 
 describe('grade', () => {
   it('follows the levels', () => {
-    const f = (level: 'MUST' | 'SHOULD') =>
+    const f = (level: 'MUST' | 'SHOULD' | 'MAY') =>
       ({ level, code: 'VIO_RCPT_MISSING', requirement: 'REQ-RCPT-001', step: 's', message: 'm' }) as const;
     expect(grade('MUST', [])).toBe('PASS');
     expect(grade('MAY', [])).toBe('INFORMATIONAL');
     expect(grade('SHOULD', [f('SHOULD')])).toBe('NON_STRICT');
     expect(grade('SHOULD', [f('SHOULD'), f('MUST')])).toBe('FAIL');
+    // Only MUST and SHOULD findings grade; a MAY one is an observation.
+    expect(grade('MUST', [f('MAY')])).toBe('PASS');
+    expect(grade('MAY', [f('MAY')])).toBe('INFORMATIONAL');
   });
 });
