@@ -222,6 +222,7 @@ async function runSession(s: RunningServer, watch: Watch, w: Worker, sess: Sessi
   const hostile: boolean[] = [];
   let flood = false;
   const transport: number[] = [];
+  let cutBy: number | undefined;
 
   if (sess.login) {
     s.clock.advance(LOGIN_SPACING_MS);
@@ -248,6 +249,8 @@ async function runSession(s: RunningServer, watch: Watch, w: Worker, sess: Sessi
     for (let i = 0; i < frames; i++) hostile.push(a.kind !== 'flood');
     const cut = transportClose(a, TRANSPORT_CAP_BYTES);
     if (cut !== undefined) transport.push(cut);
+    // The first action the WebSocket layer cuts decides the close.
+    if (cut !== undefined && cutBy === undefined) cutBy = cut;
     const started = performance.now();
     await perform(h, a);
     // The server catches up: every frame recorded, or the connection closed.
@@ -279,6 +282,8 @@ async function runSession(s: RunningServer, watch: Watch, w: Worker, sess: Sessi
     return fail(`${hostile.length - log.frames.length} frames neither recorded nor cut by a close`);
   if (transport.length > 0 && log.frames.length === hostile.length && !closedBeforeEnding)
     return fail(`the WebSocket layer should have closed with ${transport[0]}`);
+  if (cutBy !== undefined && close.code !== cutBy)
+    return fail(`closed with ${close.code}, where the WebSocket layer owes ${cutBy}`);
   const outcomes: string[] = [];
   for (let n = 0; n < log.frames.length; n++) {
     if (!hostile[n]) continue;
@@ -450,7 +455,7 @@ describe('the hostile app campaign', () => {
     const small = fc.sample(session(), { seed: PLAN.seed, numRuns: 100 });
     expect(small.map(describeSession)).toEqual(big.slice(0, 100).map(describeSession));
     const actions = new Set(big.flatMap((x) => x.actions.map((a) => a.kind)));
-    expect([...actions].sort()).toEqual(['flood', 'fragments', 'frame', 'huge', 'protocol']);
+    expect([...actions].sort()).toEqual(['flood', 'fragments', 'frame', 'huge', 'ping-flood', 'protocol']);
     const endings = new Set(big.map((x) => x.ending.kind));
     expect(endings.size).toBe(6);
     expect(big.every((x) => !x.actions.some((a) => a.kind === 'flood') || x.login)).toBe(true);
