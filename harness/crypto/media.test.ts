@@ -292,6 +292,19 @@ describe('the receiver checks, one real blob for each failure', () => {
     );
   });
 
+  it('a hash mismatch shows the hash it found and the one announced, as evidence', () => {
+    const corrupted = Buffer.from(enc.blob);
+    corrupted[0] = (corrupted[0] ?? 0) ^ 1;
+    const e = decryptMedia(corrupted, good);
+    expect(e.ok).toBe(false);
+    expect(!e.ok && e.message).toContain(hex(sha256(corrupted)));
+    expect(!e.ok && e.message).toContain(hex(enc.fileEncSha256));
+    const announced = sha256(Buffer.from('another file'));
+    const p = decryptMedia(enc.blob, { ...good, fileSha256: announced });
+    expect(!p.ok && p.message).toContain(hex(enc.fileSha256));
+    expect(!p.ok && p.message).toContain(hex(announced));
+  });
+
   it('VIO_MEDIA_LENGTH_MISMATCH: everything else right, fileLength wrong', () => {
     expect(codeOf(enc.blob, { ...good, fileLength: plaintext.length + 1 })).toBe('VIO_MEDIA_LENGTH_MISMATCH');
     expect(codeOf(enc.blob, { ...good, fileLength: 0 })).toBe('VIO_MEDIA_LENGTH_MISMATCH');
