@@ -8,9 +8,12 @@ import { HarnessError } from '../codes.ts';
 import { registerCandidate } from './candidate.ts';
 import { registerList } from './list.ts';
 import { registerMedia } from './media.ts';
+import { registerMerge } from './merge.ts';
+import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerValidate } from './validate.ts';
+import { registerVerify } from './verify.ts';
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, harness: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -45,6 +48,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
   registerCandidate(program, io, setExit);
   registerList(program, io, setExit);
   registerRun(program, io, setExit);
+  registerReport(program, io, setExit);
+  registerMerge(program, io, setExit);
+  registerVerify(program, io, setExit);
   return program;
 }
 

@@ -1,26 +1,42 @@
-// `interop-cert run`: the scenarios against a candidate, outcomes printed as they come. This
-// first version prints and exits (0 pass, 1 candidate failures, 3 harness error); the report
-// files (results.jsonl, summary, JUnit, compliance.md) arrive with the report issue.
+// `interop-cert run`: the scenarios against a candidate, on vitest's Node API. The command starts
+// vitest in this process on the suite's one entry (suites/scenarios.test.ts) with the run's
+// reporter; the entry learns the candidate, seed, id filter and shard through vitest's
+// `provide`, runs in one worker thread, and hands each scenario run back in its test's meta. The
+// reporter writes the report as results come, so a run cut short (a hung candidate, Ctrl-C)
+// leaves a valid partial report. `--tags` is vitest's own tag filter over the entry's tags.
+//
+// Exit codes (docs/CLI.md): 0 pass, 1 candidate failures (or not certified with --certify),
+// 2 usage error, 3 harness error; 130 when interrupted.
 
 import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { HarnessError } from '../codes.ts';
-import type { CandidateDriver } from '../driver/contract.ts';
+import type { Manifest } from '../driver/contract.ts';
 import { DRIVER_CONTRACT_VERSION } from '../driver/contract.ts';
+import type { CandidateInfo, RunMeta } from '../report/run-meta.ts';
+import { candidateInfo } from '../report/run-meta.ts';
+import type { Summary } from '../report/summary.ts';
 import { summarise } from '../report/summary.ts';
-import type { RunMeta } from '../report/write.ts';
-import { writeRun } from '../report/write.ts';
+import { RunWriter } from '../report/write.ts';
 import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
-import { CRYPTO_PROFILES } from '../requirements/types.ts';
-import { variantsOf } from '../scenario/define.ts';
-import { openEnvironment } from '../scenario/environment.ts';
-import type { LoadedScenario } from '../scenario/loader.ts';
-import { loadScenarios } from '../scenario/loader.ts';
+import { AREAS, CRYPTO_PROFILES, REQUIREMENT_LEVELS } from '../requirements/types.ts';
+import { scenarioFiles } from '../scenario/loader.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
-import { runScenario } from '../scenario/runner.ts';
 import type { ExitCode, Io } from './main.ts';
+import type { Progress } from './progress.ts';
+import { barProgress, interactive, plainProgress } from './progress.ts';
+import type { RunRecord, RunSettings, Shard } from './run-context.ts';
+import { globToRegExp, parseShard } from './run-context.ts';
+import { RunReporter } from './run-reporter.ts';
+
+export { globToRegExp } from './run-context.ts';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'suites/scenarios.test.ts';
 
 function harnessVersion(): string {
   return (
@@ -34,6 +50,8 @@ export interface RunOptions {
   readonly profile?: CryptoProfileId;
   readonly fault?: readonly string[];
   readonly filter?: string;
+  readonly tags?: string;
+  readonly shard?: string;
   readonly seed?: string;
   readonly json?: boolean;
   readonly out?: string;
@@ -41,56 +59,144 @@ export interface RunOptions {
   readonly evidence?: 'failures' | 'all';
 }
 
-/** `*` and `?` globs over scenario ids, e.g. `E2EE-*` or `MSG-TEXT-00?`. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+/** The tags the entry gives its tests; vitest refuses a tag filter naming any other. */
+export const SCENARIO_TAGS: readonly { name: string; description: string }[] = [
+  ...AREAS.map((a) => ({ name: a.toLowerCase(), description: `scenarios of the ${a} area` })),
+  ...REQUIREMENT_LEVELS.map((l) => ({ name: l.toLowerCase(), description: `scenarios asserting ${l}` })),
+  ...CRYPTO_PROFILES.map((p) => ({ name: p, description: `runs under ${p}` })),
+];
+
+/** Refuses a tag expression that is empty or names a tag the entry does not give (usage, not harness). */
+export function checkTags(expr: string): void {
+  const words = expr.split(/[\s()!&|]+/).filter((w) => w !== '' && !['and', 'or', 'not'].includes(w));
+  if (words.length === 0)
+    throw new HarnessError('HRN_ERR_USAGE', '--tags needs an expression, e.g. "e2ee and must"');
+  const names = SCENARIO_TAGS.map((t) => t.name);
+  for (const w of words) {
+    const re = globToRegExp(w);
+    if (!names.some((n) => re.test(n))) {
+      throw new HarnessError('HRN_ERR_USAGE', `--tags: no tag "${w}"; the tags are ${names.join(', ')}`);
+    }
+  }
 }
 
 const FAILING: ReadonlySet<Outcome> = new Set(['FAIL', 'TIMEOUT']);
 
-export interface RunSummary {
-  readonly results: readonly ScenarioResult[];
-  readonly counts: Readonly<Record<Outcome, number>>;
+/** Scenario ids from the file names (`<ID>.<slug>.scenario.ts`), without loading any scenario. */
+function scenarioIds(): string[] {
+  return scenarioFiles().map((f) => basename(f).split('.')[0] ?? '');
 }
 
-/** Runs the selected scenarios against one driver (one profile); calls `onResult` as each ends. */
-export async function runSuite(
-  driver: CandidateDriver,
-  scenarios: readonly LoadedScenario[],
-  opts: { seed?: string; onResult?: (r: ScenarioResult) => void } = {},
-): Promise<ScenarioResult[]> {
-  const env = await openEnvironment({ driver, seed: opts.seed ?? 'run' });
-  const results: ScenarioResult[] = [];
-  try {
-    for (const { scenario } of scenarios) {
-      for (const [name, variant] of variantsOf(scenario)) {
-        const r = await runScenario(scenario, name, variant, env);
-        results.push(r);
-        opts.onResult?.(r);
-      }
-    }
-  } finally {
-    await env.close();
+interface Target {
+  readonly settings: RunSettings['candidate'];
+  readonly profiles: readonly CryptoProfileId[];
+  readonly candidates: readonly CandidateInfo[];
+  readonly name: string;
+}
+
+async function resolveTarget(opts: RunOptions): Promise<Target> {
+  if (!opts.reference === !opts.candidate) {
+    throw new HarnessError('HRN_ERR_USAGE', 'give exactly one of --reference or --candidate URL');
   }
-  return results;
+  if (opts.candidate) {
+    if (opts.fault?.length) throw new HarnessError('HRN_ERR_USAGE', '--fault applies to --reference only');
+    const { createHttpDriver } = await import('../driver/client.ts');
+    const { checkManifest } = await import('../driver/core.ts');
+    const driver = createHttpDriver(opts.candidate);
+    let manifest: Manifest;
+    try {
+      manifest = await driver.manifest();
+    } finally {
+      await driver.close();
+    }
+    checkManifest(manifest);
+    if (opts.profile && opts.profile !== manifest.cryptoProfile) {
+      throw new HarnessError(
+        'HRN_ERR_USAGE',
+        `--profile ${opts.profile}, but the candidate's manifest declares ${manifest.cryptoProfile}`,
+      );
+    }
+    return {
+      settings: { kind: 'url', url: opts.candidate },
+      profiles: [manifest.cryptoProfile],
+      candidates: [candidateInfo(manifest)],
+      name: opts.candidate,
+    };
+  }
+  const profiles = opts.profile ? [opts.profile] : [...CRYPTO_PROFILES];
+  const faults = opts.fault ?? [];
+  const { parseFaults } = await import('../../fixtures/candidates/reference/faults.ts');
+  for (const p of profiles) {
+    try {
+      parseFaults(faults, p);
+    } catch (e) {
+      throw new HarnessError(
+        'HRN_ERR_USAGE',
+        `${(e as Error).message}${opts.profile ? '' : ' (choose the profile with --profile)'}`,
+      );
+    }
+  }
+  return { settings: { kind: 'reference', faults }, profiles, candidates: [], name: 'reference' };
 }
 
-function line(r: ScenarioResult): string {
-  const head = `${r.outcome.padEnd(14)} ${r.id} ${r.variant} (${r.profile}) ${r.durationMs} ms`;
-  const more = r.findings.map(
-    (f) => `\n    ${f.level} ${f.code} ${f.requirement} at "${f.step}": ${f.message}`,
-  );
-  return `${head}${r.reason && r.outcome !== 'PASS' ? `\n    ${r.reason.split('\n')[0]}` : ''}${more.join('')}`;
+export interface RunOutcome {
+  readonly results: readonly ScenarioResult[];
+  readonly summary: Summary;
+  readonly planned: number;
+  readonly harnessErrors: readonly string[];
+  readonly partial: boolean;
+}
+
+/**
+ * Runs the entry under vitest with `settings`; calls `onRecord` as each scenario run ends. Vitest
+ * reports a test's meta from its worker; the candidate lives in that worker, so nothing of it
+ * needs to cross to this process but the records.
+ */
+export async function runInVitest(
+  settings: RunSettings,
+  hooks: {
+    tags?: string;
+    planned(total: number): void;
+    record(r: RunRecord): void;
+    harnessError(message: string): void;
+  },
+): Promise<void> {
+  const { startVitest } = await import('vitest/node');
+  const reporter = new RunReporter(hooks);
+  // Vitest sets process.exitCode for failing tests; the run decides its own exit code.
+  const exitCode = process.exitCode;
+  try {
+    await startVitest(
+      'test',
+      [],
+      {
+        root: PACKAGE_ROOT,
+        config: false,
+        include: [ENTRY],
+        watch: false,
+        reporters: [reporter],
+        // One worker thread: the entry opens one environment per profile in beforeAll and runs
+        // the scenarios one after another, as the candidate sees one user's app.
+        pool: 'threads',
+        maxWorkers: 1,
+        fileParallelism: false,
+        cache: false,
+        passWithNoTests: true,
+        provide: { interopRun: settings },
+        tags: [...SCENARIO_TAGS],
+        ...(hooks.tags ? { tagsFilter: [hooks.tags] } : {}),
+      },
+      undefined,
+    );
+  } finally {
+    process.exitCode = exitCode;
+  }
 }
 
 export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
   program
     .command('run')
-    .description('run the scenarios against a candidate and print the outcomes')
+    .description('run the scenarios against a candidate; write the report with --out')
     .option('--reference', 'the bundled reference candidate (in-process)')
     .option('--candidate <url>', "a candidate's driver base URL, e.g. http://127.0.0.1:7700")
     .addOption(
@@ -100,109 +206,119 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
     )
     .option('--fault <name...>', 'switch on reference-candidate faults (repeatable)')
     .option('--filter <glob>', 'only scenarios whose id matches, e.g. E2EE-*')
+    .option('--tags <expr>', 'only tests whose tags match, e.g. "e2ee and must" (tags: area, level, profile)')
+    .option('--shard <i/n>', 'run shard i of n (join the shards with merge)')
     .option('--seed <s>', 'seed of the run', 'run')
     .option('--json', 'print one JSON result per line')
-    .option('--out <dir>', 'write results.jsonl, summary.json, compliance.md and evidence/ there')
+    .option('--out <dir>', 'write the report there (results.jsonl, summary.json, compliance.md, ...)')
     .option('--certify', 'apply the certification rules: exit 0 only when certified')
     .addOption(
-      new Option('--evidence <which>', 'wire evidence for failing runs or all runs')
+      new Option('--evidence <which>', 'wire evidence and driver log for failing runs or all runs')
         .choices(['failures', 'all'])
         .default('failures'),
     )
     .action(async (opts: RunOptions) => {
-      if (!opts.reference === !opts.candidate) {
-        throw new HarnessError('HRN_ERR_USAGE', 'give exactly one of --reference or --candidate URL');
+      let shard: Shard | undefined;
+      if (opts.shard) {
+        try {
+          shard = parseShard(opts.shard);
+        } catch (e) {
+          throw new HarnessError('HRN_ERR_USAGE', (e as Error).message);
+        }
       }
-      if (opts.fault && !opts.reference)
-        throw new HarnessError('HRN_ERR_USAGE', '--fault applies to --reference only');
-      let scenarios = await loadScenarios();
       if (opts.filter) {
         const re = globToRegExp(opts.filter);
-        scenarios = scenarios.filter((s) => re.test(s.scenario.id));
+        if (!scenarioIds().some((id) => re.test(id)))
+          throw new HarnessError('HRN_ERR_USAGE', `no scenario matches ${opts.filter}`);
       }
-      if (scenarios.length === 0)
-        throw new HarnessError('HRN_ERR_USAGE', `no scenario matches ${opts.filter ?? ''}`);
-
+      if (opts.tags !== undefined) checkTags(opts.tags);
+      const target = await resolveTarget(opts);
       const catalogue = loadCatalogue();
+      const seed = opts.seed ?? 'run';
+      const evidence = opts.evidence ?? 'failures';
+
+      const meta: Omit<RunMeta, 'partial' | 'finishedAt' | 'interrupted'> = {
+        harnessVersion: harnessVersion(),
+        contractVersion: DRIVER_CONTRACT_VERSION,
+        candidate: target.candidates,
+        target: target.name,
+        ...(opts.fault?.length ? { faults: opts.fault } : {}),
+        seed,
+        ...(opts.filter ? { filter: opts.filter } : {}),
+        ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(shard ? { shard } : {}),
+        certify: opts.certify === true,
+        evidence,
+        node: process.version,
+        startedAt: new Date().toISOString(),
+      };
+      const writer = opts.out
+        ? new RunWriter(resolve(opts.out), { meta, catalogue, profiles: target.profiles })
+        : undefined;
+      writer?.start();
+      const progress: Progress = interactive(opts) ? barProgress() : plainProgress(io, opts);
+
       const results: ScenarioResult[] = [];
-      const profiles: CryptoProfileId[] = [];
-      const candidates: RunMeta['candidate'][number][] = [];
-      const startedAt = new Date().toISOString();
-      const write = (partial: boolean) => {
-        if (!opts.out) return;
-        const meta: RunMeta = {
-          harnessVersion: harnessVersion(),
-          contractVersion: DRIVER_CONTRACT_VERSION,
-          candidate: candidates,
-          seed: opts.seed ?? 'run',
-          ...(opts.filter ? { filter: opts.filter } : {}),
-          ...(opts.fault ? { faults: opts.fault } : {}),
-          node: process.version,
-          startedAt,
-          ...(partial ? {} : { finishedAt: new Date().toISOString() }),
-          partial,
-        };
-        const summary = summarise(results, catalogue, profiles);
-        writeRun(opts.out, { results, summary, meta, catalogue, evidenceAll: opts.evidence === 'all' });
-      };
-      // Each result is written as it comes: a run cut short (a hung candidate, Ctrl-C) leaves a
-      // valid report that says it is partial.
-      const onResult = (r: ScenarioResult) => {
-        results.push(r);
-        io.out(opts.json ? JSON.stringify({ ...r, evidence: undefined }) : line(r));
-        write(true);
-      };
-      const interrupted = () => {
-        write(true);
+      const harnessErrors: string[] = [];
+      let planned = 0;
+      const interrupted = (signal: NodeJS.Signals) => {
+        // Synchronous to the end: the process exits right after.
+        progress.stop();
+        writer?.interrupt();
+        io.err(`${signal}: stopped after ${results.length} of ${planned} runs`);
+        if (opts.out) io.err(`partial report: ${opts.out}/compliance.md`);
         process.exit(130);
       };
       process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       try {
-        if (opts.candidate) {
-          const { createHttpDriver } = await import('../driver/client.ts');
-          const { checkManifest } = await import('../driver/core.ts');
-          const driver = createHttpDriver(opts.candidate);
-          const manifest = await driver.manifest();
-          checkManifest(manifest);
-          profiles.push(manifest.cryptoProfile);
-          candidates.push({
-            name: manifest.name,
-            version: manifest.version,
-            profile: manifest.cryptoProfile,
-          });
-          await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult });
-        } else {
-          const { ReferenceCandidate } = await import('../../fixtures/candidates/reference/driver.ts');
-          const { parseFaults } = await import('../../fixtures/candidates/reference/faults.ts');
-          const { inProcessDriver } = await import('../driver/in-process.ts');
-          for (const profile of opts.profile ? [opts.profile] : [...CRYPTO_PROFILES]) {
-            let faults: ReturnType<typeof parseFaults>;
-            try {
-              faults = parseFaults(opts.fault ?? [], profile);
-            } catch (e) {
-              throw new HarnessError('HRN_ERR_USAGE', (e as Error).message);
-            }
-            const driver = inProcessDriver(new ReferenceCandidate({ profile, faults }));
-            const manifest = await driver.manifest();
-            profiles.push(profile);
-            candidates.push({ name: manifest.name, version: manifest.version, profile });
-            await runSuite(driver, scenarios, { seed: opts.seed ?? 'run', onResult });
-          }
-        }
+        await runInVitest(
+          {
+            candidate: target.settings,
+            profiles: target.profiles,
+            seed,
+            ...(opts.filter ? { filter: opts.filter } : {}),
+            ...(shard ? { shard } : {}),
+            evidence,
+          },
+          {
+            ...(opts.tags ? { tags: opts.tags } : {}),
+            planned(total) {
+              planned = total;
+              progress.planned(total);
+            },
+            record(rec) {
+              results.push(rec.result);
+              progress.result(rec.result);
+              writer?.add(rec);
+            },
+            harnessError(message) {
+              harnessErrors.push(message);
+            },
+          },
+        );
       } finally {
         process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
+        progress.stop();
       }
-      write(false);
-
-      const counts: Record<string, number> = {};
-      for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
-      if (!opts.json)
-        io.out(
-          Object.entries(counts)
-            .map(([o, n]) => `${n} ${o}`)
-            .join(', '),
+      for (const m of harnessErrors) io.err(m);
+      // An empty shard of a small selection is normal in CI; an empty selection is a mistake.
+      if (!shard && harnessErrors.length === 0 && planned === 0 && results.length === 0) {
+        throw new HarnessError(
+          'HRN_ERR_USAGE',
+          `no scenario run matches${opts.filter ? ` --filter ${opts.filter}` : ''}${opts.tags ? ` --tags "${opts.tags}"` : ''}${shard ? ` in shard ${opts.shard}` : ''}`,
         );
-      const summary = summarise(results, catalogue, profiles);
+      }
+      // Runs that never reported (a worker that died) leave the run unfinished.
+      const partial = results.length < planned;
+      const summary = writer
+        ? await writer.finish({ partial })
+        : summarise(results, catalogue, target.profiles);
+
+      const counts = Object.entries(summary.counts).filter(([, n]) => n > 0);
+      if (!opts.json) io.out(counts.map(([o, n]) => `${n} ${o}`).join(', ') || 'no runs');
+      if (partial) io.err(`PARTIAL: ${results.length} of ${planned} runs reported`);
       if (opts.out) io.out(`report: ${opts.out}/compliance.md`);
       if (opts.certify) {
         const c = summary.certification;
@@ -211,7 +327,7 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         );
         for (const reason of c.reasons) io.out(`  ${reason}`);
       }
-      if (results.some((r) => r.outcome === 'ERROR')) setExit(3);
+      if (harnessErrors.length > 0 || partial || results.some((r) => r.outcome === 'ERROR')) setExit(3);
       else if (opts.certify) setExit(summary.certification.certified ? 0 : 1);
       else setExit(results.some((r) => FAILING.has(r.outcome)) ? 1 : 0);
     });
