@@ -2,14 +2,16 @@
 // junit.xml, sarif.json and every other writer of harness/report/write.ts) from DIR/results.jsonl
 // and the run's meta in DIR/summary.json. After a harness upgrade, or a hand-assembled run
 // directory, the report is made again without running anything. The exit code is the run's, as
-// `run` would give it: 0 pass, 1 candidate failures (or not certified, for a --certify run),
-// 3 harness errors in the run; 2 for a directory that is not a run.
+// `run` would give it: 0 pass (or only waived failures), 1 candidate failures (or not certified,
+// for a --certify run), 3 harness errors in the run; 2 for a directory that is not a run.
 
 import type { Command } from 'commander';
 import { HarnessError } from '../codes.ts';
+import { waiverLines } from '../report/waivers.ts';
 import { rebuildReport } from '../report/write.ts';
 import { loadCatalogue } from '../requirements/load.ts';
 import type { ExitCode, Io } from './main.ts';
+import { runExitCode } from './run.ts';
 
 export function registerReport(program: Command, io: Io, setExit: (code: ExitCode) => void): void {
   program
@@ -27,7 +29,7 @@ export function registerReport(program: Command, io: Io, setExit: (code: ExitCod
         }
         throw e;
       }
-      const { summary, results, meta } = rebuilt;
+      const { summary, results, meta, waivers } = rebuilt;
       const counts = Object.entries(summary.counts).filter(([, n]) => n > 0);
       io.out(`${results.length} scenario runs: ${counts.map(([o, n]) => `${n} ${o}`).join(', ') || 'none'}`);
       if (meta.partial) io.out('PARTIAL: the run did not finish; the report covers what ran');
@@ -35,9 +37,17 @@ export function registerReport(program: Command, io: Io, setExit: (code: ExitCod
       io.out(
         `certification: ${c.certified ? 'CERTIFIED' : 'NOT CERTIFIED'} (${c.mustPassed}/${c.mustTotal} MUST requirements passed)`,
       );
+      if (waivers) for (const l of waiverLines(waivers)) io.out(`waiver ${l}`);
       io.out(`report: ${dir}/compliance.md`);
-      if (results.some((r) => r.outcome === 'ERROR')) setExit(3);
-      else if (meta.certify) setExit(c.certified ? 0 : 1);
-      else setExit(results.some((r) => r.outcome === 'FAIL' || r.outcome === 'TIMEOUT') ? 1 : 0);
+      const runs = results.map((r) => ({ ...r, evidence: { transcript: [], events: [] } }));
+      // A partial run is reported as it stands: its exit code is that of the runs it holds.
+      setExit(
+        runExitCode(runs, {
+          harnessErrors: [],
+          partial: false,
+          waivers,
+          certified: meta.certify ? c.certified : undefined,
+        }),
+      );
     });
 }

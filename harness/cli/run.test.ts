@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,38 @@ describe('interop-cert run', { timeout: SLOW }, () => {
     }
     const sarif = JSON.parse(readFileSync(join(dir, 'sarif.json'), 'utf8'));
     expect(sarif.runs[0].results[0].ruleId).toMatch(/^REQ-E2EE-00[67]$/);
+  });
+
+  it('a waiver file turns known failures into exit 0 without touching the verdict; refused in certification', async () => {
+    const dir = tmp('waived');
+    const waivers = join(dir, 'waivers.yml');
+    writeFileSync(
+      waivers,
+      'version: 1\nwaivers:\n' +
+        '  - { scenario: E2EE-REPLAY-001, codes: [VIO_E2EE_REPLAY_ACCEPTED], reason: fix in 2.5, owner: kim, expires: "2099-01-01" }\n',
+    );
+    const args = [
+      'run',
+      '--reference',
+      '--profile',
+      'signal-x3dh',
+      '--filter',
+      'E2EE-REPLAY-001',
+      '--fault',
+      'accept-replay',
+    ];
+    const out = join(dir, 'run');
+    const r = await cli([...args, '--waivers', waivers, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^waiver applied/m);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.counts.FAIL).toBeGreaterThan(0);
+    expect(summary.waivers.waived.length).toBe(summary.counts.FAIL);
+    expect(readFileSync(join(out, 'compliance.md'), 'utf8')).toContain('## Waivers');
+    const certify = await cli([...args, '--waivers', waivers, '--certify']);
+    expect(certify.code).toBe(2);
+    expect(certify.err).toContain('HRN_ERR_WAIVER_MUST');
+    expect(certify.out).toBe('');
   });
 
   it('selects by tags through vitest, and two shards together are the whole run', async () => {

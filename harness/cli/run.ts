@@ -20,12 +20,15 @@ import type { CandidateInfo, RunMeta } from '../report/run-meta.ts';
 import { candidateInfo } from '../report/run-meta.ts';
 import type { Summary } from '../report/summary.ts';
 import { summarise } from '../report/summary.ts';
+import type { WaiverOutcome, WaiverSet } from '../report/waivers.ts';
+import { applyWaivers, exitCode, loadWaivers, waiverLines } from '../report/waivers.ts';
 import { RunWriter } from '../report/write.ts';
 import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
 import { AREAS, CRYPTO_PROFILES, REQUIREMENT_LEVELS } from '../requirements/types.ts';
-import { scenarioFiles } from '../scenario/loader.ts';
-import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
+import type { AnyScenario } from '../scenario/define.ts';
+import { loadScenarios, scenarioFiles } from '../scenario/loader.ts';
+import type { ScenarioResult } from '../scenario/runner.ts';
 import type { ExitCode, Io } from './main.ts';
 import type { Progress } from './progress.ts';
 import { barProgress, interactive, plainProgress } from './progress.ts';
@@ -57,6 +60,7 @@ export interface RunOptions {
   readonly out?: string;
   readonly certify?: boolean;
   readonly evidence?: 'failures' | 'all';
+  readonly waivers?: string;
 }
 
 /** The tags the entry gives its tests; vitest refuses a tag filter naming any other. */
@@ -80,7 +84,48 @@ export function checkTags(expr: string): void {
   }
 }
 
-const FAILING: ReadonlySet<Outcome> = new Set(['FAIL', 'TIMEOUT']);
+/**
+ * The exit code of a run: 3 for anything that makes the run itself unreliable (a harness error, a
+ * run that never reported); otherwise as the waiver rules say (DESIGN.md): the certification
+ * verdict with --certify, else 1 for a FAIL or TIMEOUT no waiver covers.
+ */
+export function runExitCode(
+  results: readonly ScenarioResult[],
+  run: {
+    harnessErrors: readonly string[];
+    partial: boolean;
+    waivers?: WaiverOutcome | undefined;
+    certified?: boolean | undefined;
+  },
+): ExitCode {
+  if (run.harnessErrors.length > 0 || run.partial) return 3;
+  return exitCode(results, run.waivers, run.certified === undefined ? {} : { certified: run.certified });
+}
+
+/**
+ * Loads the waiver file before anything runs, so an expired waiver, an unknown id or (with
+ * --certify) a waiver on a MUST requirement is refused at once, as a usage error.
+ */
+async function checkedWaivers(
+  path: string,
+  opts: { catalogue: ReturnType<typeof loadCatalogue>; certify: boolean; now: Date },
+): Promise<{ set: WaiverSet; scenarios: readonly AnyScenario[] }> {
+  const scenarios = (await loadScenarios()).map((s) => s.scenario);
+  try {
+    const set = loadWaivers(path, {
+      catalogue: opts.catalogue,
+      scenarioIds: scenarios.map((s) => s.id),
+      now: opts.now,
+    });
+    applyWaivers([], set, { catalogue: opts.catalogue, certify: opts.certify, scenarios });
+    return { set, scenarios };
+  } catch (e) {
+    if (e instanceof HarnessError && e.code.startsWith('HRN_ERR_WAIVER_')) {
+      throw new HarnessError('HRN_ERR_USAGE', e.message);
+    }
+    throw e;
+  }
+}
 
 /** Scenario ids from the file names (`<ID>.<slug>.scenario.ts`), without loading any scenario. */
 function scenarioIds(): string[] {
@@ -217,6 +262,7 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         .choices(['failures', 'all'])
         .default('failures'),
     )
+    .option('--waivers <file>', 'known failures that do not fail the exit code (docs/WAIVERS.md)')
     .action(async (opts: RunOptions) => {
       let shard: Shard | undefined;
       if (opts.shard) {
@@ -236,6 +282,10 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       const catalogue = loadCatalogue();
       const seed = opts.seed ?? 'run';
       const evidence = opts.evidence ?? 'failures';
+      const startedAt = new Date();
+      const waiverSet = opts.waivers
+        ? await checkedWaivers(opts.waivers, { catalogue, certify: opts.certify === true, now: startedAt })
+        : undefined;
 
       const meta: Omit<RunMeta, 'partial' | 'finishedAt' | 'interrupted'> = {
         harnessVersion: harnessVersion(),
@@ -250,7 +300,7 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         certify: opts.certify === true,
         evidence,
         node: process.version,
-        startedAt: new Date().toISOString(),
+        startedAt: startedAt.toISOString(),
       };
       const writer = opts.out
         ? new RunWriter(resolve(opts.out), { meta, catalogue, profiles: target.profiles })
@@ -312,8 +362,15 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
       }
       // Runs that never reported (a worker that died) leave the run unfinished.
       const partial = results.length < planned;
+      const waivers = waiverSet
+        ? applyWaivers(results, waiverSet.set, {
+            catalogue,
+            certify: opts.certify === true,
+            scenarios: waiverSet.scenarios,
+          })
+        : undefined;
       const summary = writer
-        ? await writer.finish({ partial })
+        ? await writer.finish({ partial, ...(waivers ? { waivers } : {}) })
         : summarise(results, catalogue, target.profiles);
 
       const counts = Object.entries(summary.counts).filter(([, n]) => n > 0);
@@ -327,8 +384,14 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         );
         for (const reason of c.reasons) io.out(`  ${reason}`);
       }
-      if (harnessErrors.length > 0 || partial || results.some((r) => r.outcome === 'ERROR')) setExit(3);
-      else if (opts.certify) setExit(summary.certification.certified ? 0 : 1);
-      else setExit(results.some((r) => FAILING.has(r.outcome)) ? 1 : 0);
+      if (waivers) for (const l of waiverLines(waivers)) io.out(`waiver ${l}`);
+      setExit(
+        runExitCode(results, {
+          harnessErrors,
+          partial,
+          waivers,
+          certified: opts.certify ? summary.certification.certified : undefined,
+        }),
+      );
     });
 }

@@ -1,6 +1,7 @@
 // compliance.md, for a person: the verdict first; then each failed MUST requirement with its
 // quote, its source, the failing step and a short wire excerpt; then harness errors, SHOULD
-// findings, what did not apply, and the coverage gaps. Every claim points to its evidence file.
+// findings, what did not apply, the coverage gaps, and how the waivers applied. Every claim
+// points to its evidence file.
 
 import type { Requirement } from '../requirements/types.ts';
 import type { Outcome } from '../scenario/runner.ts';
@@ -10,6 +11,7 @@ import { sourceText } from './input.ts';
 import type { ResultLine } from './results.ts';
 import type { RequirementRow } from './summary.ts';
 import { runKey } from './summary.ts';
+import { waiverMarkdown } from './waivers.ts';
 
 export const COMPLIANCE_FILE = 'compliance.md';
 
@@ -210,5 +212,6 @@ export function complianceMarkdown(input: ReportInput): string {
       out.push(onlySkipped.map((r) => `${r.id} (${r.level})`).join(', '), '');
     }
   }
-  return `${out.join('\n')}\n`;
+  const waivers = input.waivers ? waiverMarkdown(input.waivers) : '';
+  return `${out.join('\n')}\n${waivers}`;
 }

@@ -10,6 +10,7 @@ import type { ResultLine, RunEvidence } from './results.ts';
 import { readEvidence } from './results.ts';
 import type { RunMeta } from './run-meta.ts';
 import type { Summary } from './summary.ts';
+import type { WaiverOutcome } from './waivers.ts';
 
 export interface ReportInput {
   /** The run directory; derived files are written into it. */
@@ -18,6 +19,8 @@ export interface ReportInput {
   readonly results: readonly ResultLine[];
   readonly summary: Summary;
   readonly catalogue: Catalogue;
+  /** How the run's waiver file applied (`--waivers`), when it had one. */
+  readonly waivers?: WaiverOutcome;
   /** The wire evidence of a line (empty when the run kept none), read once. */
   evidence(line: ResultLine): RunEvidence;
   /** The wire excerpt for one finding of a line, or for the line as a whole. */

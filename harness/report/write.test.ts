@@ -129,6 +129,26 @@ describe('rebuildReport', () => {
     for (const f of outputs) expect(read(dir, f), f).toBe(before[f]);
   });
 
+  it('keeps the waiver outcome the run recorded: it needed the waiver file', async () => {
+    const dir = tmp();
+    const w = writer(dir);
+    w.start();
+    w.add({ result: fail });
+    const waivers = {
+      file: { path: 'w.yml', sha256: 'a'.repeat(64) },
+      waived: [{ run: 'E2EE-REPLAY-001 default signal-x3dh', outcome: 'FAIL' as const, waivers: [1] }],
+      unwaived: [],
+      waivers: [],
+    };
+    await w.finish({ waivers });
+    expect(summaryOf(dir).waivers).toEqual(waivers);
+    writeFileSync(join(dir, 'compliance.md'), '');
+    const rebuilt = await rebuildReport(dir, { catalogue });
+    expect(rebuilt.waivers).toEqual(waivers);
+    expect(summaryOf(dir).waivers).toEqual(waivers);
+    expect(read(dir, 'compliance.md')).toContain('1 failing run(s) waived');
+  });
+
   it('refuses a summary whose meta is not a run meta, and a directory without results', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'summary.json'), JSON.stringify({ meta: { seed: 1 } }));

@@ -39,6 +39,7 @@ import { SARIF_FILE, sarifLog } from './sarif.ts';
 import type { Summary } from './summary.ts';
 import { summarise } from './summary.ts';
 import { assertReport, reportProblems } from './validate.ts';
+import type { WaiverOutcome } from './waivers.ts';
 
 export { evidencePath } from './results.ts';
 export type { RunMeta } from './run-meta.ts';
@@ -46,8 +47,8 @@ export type { RunMeta } from './run-meta.ts';
 export const SUMMARY_FILE = 'summary.json';
 export const EVIDENCE_DIR = 'evidence';
 
-/** What summary.json holds. Other writers may add top-level members (waivers). */
-export type SummaryFile = { readonly meta: RunMeta } & Summary;
+/** What summary.json holds. */
+export type SummaryFile = { readonly meta: RunMeta; readonly waivers?: WaiverOutcome } & Summary;
 
 /** A file (or folder) built from a run's record. */
 export interface DerivedWriter {
@@ -89,8 +90,8 @@ export const DERIVED_WRITERS: DerivedWriter[] = [
   },
 ];
 
-function summaryFile(meta: RunMeta, summary: Summary): SummaryFile {
-  return { meta, ...summary };
+function summaryFile(meta: RunMeta, summary: Summary, waivers?: WaiverOutcome): SummaryFile {
+  return { meta, ...summary, ...(waivers ? { waivers } : {}) };
 }
 
 function writeSummary(dir: string, file: SummaryFile): void {
@@ -207,11 +208,18 @@ export class RunWriter {
     };
   }
 
-  #input(meta: RunMeta): ReportInput {
+  #input(meta: RunMeta, waivers?: WaiverOutcome): ReportInput {
     const summary = summarise(this.#lines, this.#opts.catalogue, this.#opts.profiles);
-    writeSummary(this.dir, summaryFile(meta, summary));
+    writeSummary(this.dir, summaryFile(meta, summary, waivers));
     return reportInput(
-      { dir: this.dir, meta, results: this.#lines, summary, catalogue: this.#opts.catalogue },
+      {
+        dir: this.dir,
+        meta,
+        results: this.#lines,
+        summary,
+        catalogue: this.#opts.catalogue,
+        ...(waivers ? { waivers } : {}),
+      },
       this.#cache,
     );
   }
@@ -226,16 +234,26 @@ export class RunWriter {
     liveWriters(this.#input(this.#meta({ partial: true, interrupted: true })));
   }
 
-  /** The final report: `partial` when not every planned run ended (a worker died, a hook failed). */
-  async finish(opts: { partial?: boolean } = {}): Promise<Summary> {
-    const input = this.#input(this.#meta({ partial: opts.partial ?? false }));
+  /**
+   * The final report: `partial` when not every planned run ended (a worker died, a hook failed);
+   * `waivers`, how the run's waiver file applied to all its results.
+   */
+  async finish(opts: { partial?: boolean; waivers?: WaiverOutcome } = {}): Promise<Summary> {
+    const input = this.#input(this.#meta({ partial: opts.partial ?? false }), opts.waivers);
     await allWriters(input);
     return input.summary;
   }
 }
 
-/** summary.json of DIR, its meta checked; the rest is rebuilt from results.jsonl. */
-export function readSummaryFile(dir: string): { meta: RunMeta; profiles?: readonly CryptoProfileId[] } {
+/**
+ * summary.json of DIR, its meta checked; the rest is rebuilt from results.jsonl, except the
+ * waiver outcome, which needed the waiver file and is kept as recorded.
+ */
+export function readSummaryFile(dir: string): {
+  meta: RunMeta;
+  profiles?: readonly CryptoProfileId[];
+  waivers?: WaiverOutcome;
+} {
   const path = join(dir, SUMMARY_FILE);
   let doc: unknown;
   try {
@@ -248,10 +266,11 @@ export function readSummaryFile(dir: string): { meta: RunMeta; profiles?: readon
   if (problems.length > 0) {
     throw new HarnessError('HRN_ERR_REPORT_INVALID', `${path}: meta ${problems.slice(0, 5).join('; ')}`);
   }
-  const profiles = (doc as { profiles?: unknown }).profiles;
+  const { profiles, waivers } = doc as { profiles?: unknown; waivers?: unknown };
   return {
     meta: meta as RunMeta,
     ...(Array.isArray(profiles) ? { profiles: profiles as CryptoProfileId[] } : {}),
+    ...(typeof waivers === 'object' && waivers !== null ? { waivers: waivers as WaiverOutcome } : {}),
   };
 }
 
@@ -262,10 +281,16 @@ export function readSummaryFile(dir: string): { meta: RunMeta; profiles?: readon
  */
 export async function rebuildReport(
   dir: string,
-  opts: { catalogue: Catalogue; meta?: RunMeta; profiles?: readonly CryptoProfileId[] },
-): Promise<{ summary: Summary; results: readonly ResultLine[]; meta: RunMeta }> {
+  opts: {
+    catalogue: Catalogue;
+    meta?: RunMeta;
+    profiles?: readonly CryptoProfileId[];
+    waivers?: WaiverOutcome;
+  },
+): Promise<{ summary: Summary; results: readonly ResultLine[]; meta: RunMeta; waivers?: WaiverOutcome }> {
   const recorded = opts.meta ? undefined : readSummaryFile(dir);
   const meta = opts.meta ?? (recorded as { meta: RunMeta }).meta;
+  const waivers = opts.waivers ?? recorded?.waivers;
   const results = readResults(dir);
   const profiles =
     opts.profiles ??
@@ -274,9 +299,11 @@ export async function rebuildReport(
       ...new Set([...meta.candidate.map((c) => c.profile), ...results.map((r) => r.profile)]),
     ] as CryptoProfileId[]);
   const summary = summarise(results, opts.catalogue, profiles);
-  writeSummary(dir, summaryFile(meta, summary));
-  await allWriters(reportInput({ dir, meta, results, summary, catalogue: opts.catalogue }));
-  return { summary, results, meta };
+  writeSummary(dir, summaryFile(meta, summary, waivers));
+  await allWriters(
+    reportInput({ dir, meta, results, summary, catalogue: opts.catalogue, ...(waivers ? { waivers } : {}) }),
+  );
+  return { summary, results, meta, ...(waivers ? { waivers } : {}) };
 }
 
 /**
