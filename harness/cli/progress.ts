@@ -10,8 +10,6 @@ export interface Progress {
   /** How many runs will run; may come after the first result. */
   planned(total: number): void;
   result(r: ScenarioResult): void;
-  /** Prints a line without breaking the display. */
-  note(line: string): void;
   stop(): void;
 }
 
@@ -43,9 +41,6 @@ export function plainProgress(io: Io, opts: { json?: boolean } = {}): Progress {
     planned() {},
     result(r) {
       io.out(opts.json ? JSON.stringify({ ...r, evidence: undefined }) : resultLine(r));
-    },
-    note(line) {
-      io.err(line);
     },
     stop() {},
   };
@@ -81,9 +76,6 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
       if (r.outcome === 'FAIL' || r.outcome === 'TIMEOUT' || r.outcome === 'ERROR') failures += 1;
       if (!QUIET.has(r.outcome)) bars.log(`${resultLine(r)}\n`);
       ensure().update(done, { failures, last: `${r.id} ${r.variant}` });
-    },
-    note(line) {
-      bars.log(`${line}\n`);
     },
     stop() {
       bars.stop();

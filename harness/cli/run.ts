@@ -373,18 +373,20 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         ? await writer.finish({ partial, ...(waivers ? { waivers } : {}) })
         : summarise(results, catalogue, target.profiles);
 
+      // With --json, stdout holds the result lines alone; the closing lines go to stderr.
+      const say = opts.json ? io.err : io.out;
       const counts = Object.entries(summary.counts).filter(([, n]) => n > 0);
-      if (!opts.json) io.out(counts.map(([o, n]) => `${n} ${o}`).join(', ') || 'no runs');
+      say(counts.map(([o, n]) => `${n} ${o}`).join(', ') || 'no runs');
       if (partial) io.err(`PARTIAL: ${results.length} of ${planned} runs reported`);
-      if (opts.out) io.out(`report: ${opts.out}/compliance.md`);
+      if (opts.out) say(`report: ${opts.out}/compliance.md`);
       if (opts.certify) {
         const c = summary.certification;
-        io.out(
+        say(
           `certification: ${c.certified ? 'CERTIFIED' : 'NOT CERTIFIED'} (${c.mustPassed}/${c.mustTotal} MUST requirements passed)`,
         );
-        for (const reason of c.reasons) io.out(`  ${reason}`);
+        for (const reason of c.reasons) say(`  ${reason}`);
       }
-      if (waivers) for (const l of waiverLines(waivers)) io.out(`waiver ${l}`);
+      if (waivers) for (const l of waiverLines(waivers)) say(`waiver ${l}`);
       setExit(
         runExitCode(results, {
           harnessErrors,
