@@ -308,6 +308,10 @@ export const CODES = {
     category: 'behaviour',
     summary: "The candidate encrypted to a contact's old identity after it changed.",
   },
+  VIO_E2EE_SESSION_LOST: {
+    category: 'behaviour',
+    summary: 'A bad message cost the candidate its session: the genuine messages after it did not decrypt.',
+  },
   VIO_KEYS_TOO_FEW_PREKEYS: {
     category: 'behaviour',
     summary: 'The first upload held fewer one-time prekeys than the profile requires.',

@@ -1,6 +1,6 @@
 import { inspectCiphertext } from '../../../harness/crypto/inspect.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { hex, sentMessages, untilWire } from '../../e2ee/wire.ts';
+import { hex, sentMessages, shownOrRejected, untilWire } from '../../e2ee/wire.ts';
 
 const TURNS = 4;
 
@@ -57,10 +57,20 @@ export default defineScenario({
       for (const id of ids) await bob.events.waitFor('message', (e) => e.id === id);
     });
     for (let turn = 1; turn <= TURNS; turn++) {
-      const fromBob = await ctx.step(`turn ${turn}: the contact writes`, async () => {
+      const since = ctx.candidate.events.cursor;
+      const outcome = await ctx.step(`turn ${turn}: the contact writes`, async () => {
         const sent = await bob.send(ctx.candidate.jid, { type: 'text', text: `bob ${turn}` });
-        return ctx.candidate.events.waitFor('message-received', (e) => e.id === sent.id);
+        return shownOrRejected(ctx, sent.id, since);
       });
+      // A refused message ends the conversation: the turns after it would only wait.
+      ctx.demand(
+        outcome.shown,
+        'VIO_MSG_NOT_SHOWN',
+        `turn ${turn}: the contact's message was refused${outcome.shown ? '' : ` as ${outcome.event.reason}`}`,
+        'REQ-E2EE-003',
+      );
+      if (!outcome.shown) return;
+      const fromBob = outcome.event;
       ctx.must(
         fromBob.content.text === `bob ${turn}`,
         'VIO_MSG_CONTENT_MISMATCH',

@@ -2,7 +2,7 @@ import { inspectCiphertext } from '../../../harness/crypto/inspect.ts';
 import { editSignalMessage } from '../../../harness/crypto/inspect-mutate.ts';
 import { encodePlaintext } from '../../../harness/crypto/padding.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { converse, shownOrRejected } from '../../e2ee/wire.ts';
+import { converse, sentRetries, shownOrRejected } from '../../e2ee/wire.ts';
 
 /** More than the 25,000 skipped message keys the profile allows. */
 const JUMP = 30_000;
@@ -40,9 +40,23 @@ export default defineScenario({
         `refused as ${outcome.event.reason}, not as an invalid or tampered message`,
       );
     }
-    await ctx.step('the next genuine messages still decrypt', async () => {
-      await ctx.fence(alice);
-      await ctx.fence(alice);
-    });
+    // The session survives the bad message: the next genuine ones decrypt as they come, with no
+    // refusal and no retry receipt (a retry would only hide a session the candidate lost).
+    for (const n of [1, 2]) {
+      const mark = ctx.candidate.events.cursor;
+      const seq = ctx.server.transcript.seq;
+      const next = await ctx.step(`genuine message ${n} after it`, () =>
+        alice.send(ctx.candidate.jid, { type: 'text', text: `still in session ${n}` }),
+      );
+      const got = await ctx.step(`the candidate decides on genuine message ${n}`, () =>
+        shownOrRejected(ctx, next.id, mark),
+      );
+      ctx.must(
+        got.shown && sentRetries(ctx, next.id, seq).length === 0,
+        'VIO_E2EE_SESSION_LOST',
+        `genuine message ${n} after the one from too far ahead did not decrypt${got.shown ? ' at once' : ` (${got.event.reason})`}`,
+      );
+    }
+    await ctx.step('the conversation goes on', () => ctx.fence(alice));
   },
 });

@@ -111,8 +111,9 @@ export default defineScenario<V>({
       reason: 'media-enc-hash',
       requirement: 'REQ-MEDIA-007',
     },
-    'mac-last-byte': { defect: 'mac-last', reason: 'media-mac', requirement: 'REQ-MEDIA-009' },
-    'mac-first-byte': { defect: 'mac-first', reason: 'media-mac', requirement: 'REQ-MEDIA-010' },
+    // All ten bytes count: a MAC wrong only in its last byte is still wrong.
+    'mac-last-byte': { defect: 'mac-last', reason: 'media-mac', requirement: 'REQ-MEDIA-010' },
+    'mac-first-byte': { defect: 'mac-first', reason: 'media-mac', requirement: 'REQ-MEDIA-009' },
     padding: { defect: 'padding', reason: 'media-decrypt', requirement: 'REQ-MEDIA-011' },
     'plain-hash': { defect: 'plain-hash', reason: 'media-plain-hash', requirement: 'REQ-MEDIA-012' },
     length: { defect: 'length', reason: 'media-length', requirement: 'REQ-MEDIA-013' },

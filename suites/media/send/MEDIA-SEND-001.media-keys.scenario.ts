@@ -44,6 +44,7 @@ export default defineScenario<V>({
     const bob = await ctx.peer();
     const file = fixtureBytes(v.file);
     const seq = ctx.server.transcript.seq;
+    const since = ctx.candidate.events.cursor;
     const { id } = await ctx.step(`the candidate sends ${v.type}`, () =>
       ctx.candidate.driver.send({
         to: bob.jid,
@@ -53,10 +54,12 @@ export default defineScenario<V>({
             : { type: v.type, media: { fixture: v.file } },
       }),
     );
+    // A candidate whose upload failed reports the send as failed: that ends the wait too.
     const outcome = await ctx.step('the WhatsApp user downloads, checks and decrypts it', () =>
       Promise.race([
         bob.events.waitFor('message', (e) => e.id === id),
         bob.events.waitFor('message-rejected', (e) => e.id === id),
+        ctx.candidate.events.waitFor('send-failed', (e) => e.id === id, { since }),
       ]),
     );
     const uploads = ctx.server.transcript
@@ -68,6 +71,15 @@ export default defineScenario<V>({
       `no accepted upload to the server's media host (${uploads.length} attempts)`,
       'REQ-MEDIA-017',
     );
+    if (outcome.type === 'send-failed') {
+      ctx.must(
+        false,
+        'VIO_MSG_NOT_SHOWN',
+        `the candidate could not send it: ${outcome.reason}`,
+        v.requirement,
+      );
+      return;
+    }
     if (outcome.type === 'message-rejected') {
       ctx.must(false, outcome.code, `the WhatsApp user refused the media: ${outcome.message}`, v.requirement);
       return;
