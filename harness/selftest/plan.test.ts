@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FAULTS } from '../../fixtures/candidates/reference/faults.ts';
+import { loadCatalogue } from '../requirements/load.ts';
 import { areaOf } from '../scenario/define.ts';
 import { loadScenarios } from '../scenario/loader.ts';
 import type { FaultRow, FaultVerdict } from './plan.ts';
@@ -86,5 +88,21 @@ describe('summariseSelftest', () => {
   it('names the faults caught only outside their area', () => {
     const r = summariseSelftest(clean, [verdict('a', true, 'other'), verdict('b', true, 'area')], 5);
     expect(r.caughtOutsideArea).toEqual(['a']);
+  });
+});
+
+describe('the faults table against the catalogue', () => {
+  const catalogue = loadCatalogue();
+  it('has at least 40 faults, faults in every area, and a fault for every MUST of E2EE and MEDIA', () => {
+    expect(FAULTS.length).toBeGreaterThanOrEqual(40);
+    const areas = new Set(catalogue.requirements.map((r) => r.area));
+    const faulted = new Set(FAULTS.map((f) => f.area as string));
+    expect([...areas].filter((a) => !faulted.has(a))).toEqual([]);
+    const targeted = new Set(FAULTS.flatMap((f) => f.requirements as readonly string[]));
+    const untargeted = catalogue.requirements
+      .filter((r) => !r.retired && r.level === 'MUST' && (r.area === 'E2EE' || r.area === 'MEDIA'))
+      .map((r) => r.id as string)
+      .filter((id) => !targeted.has(id));
+    expect(untargeted).toEqual([]);
   });
 });
