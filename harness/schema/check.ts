@@ -26,7 +26,10 @@ export interface CheckResult {
 }
 
 export function checkFrame(input: string | Uint8Array, options: CheckOptions = {}): CheckResult {
-  const parsed = parseStanza(input, options.limits);
+  // The base64 text of each bytes content, as the frame carried it (and the codec found it
+  // canonical): the schema's view and the canonical text reuse it instead of encoding again.
+  const known = new Map<Uint8Array, string>();
+  const parsed = parseStanza(input, options.limits, known);
   if (!parsed.ok) {
     const { code, message, offset } = parsed.violation;
     const pointer = offset === undefined ? '' : `@offset ${offset}`;
@@ -34,8 +37,8 @@ export function checkFrame(input: string | Uint8Array, options: CheckOptions = {
   }
   const node = parsed.node;
   const c = classify(node);
-  const violations = validateStanza(node, options, c);
-  const canonical = serializeStanza(node);
+  const violations = validateStanza(node, { ...options, knownBase64: known }, c);
+  const canonical = serializeStanza(node, known);
   if (!c.ok) return { node, canonical, violations };
   return { node, kind: c.kind, direction: options.direction ?? c.direction, canonical, violations };
 }

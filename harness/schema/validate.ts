@@ -24,6 +24,8 @@ export interface StanzaViolation {
 export interface ValidateOptions {
   /** The direction the stanza travelled. Without it, the direction is read off the stanza. */
   readonly direction?: Direction;
+  /** Base64 text already at hand for bytes of the node (from the parse), not encoded again. */
+  readonly knownBase64?: ReadonlyMap<Uint8Array, string>;
 }
 
 const SCHEMA_DIR = new URL('../../schemas/stanzas/', import.meta.url);
@@ -88,7 +90,7 @@ export function validateStanza(
       },
     ];
   }
-  if (validate(toView(node))) return [];
+  if (validate(toView(node, options.knownBase64))) return [];
   // Stryker disable next-line ArrayDeclaration: ajv always sets errors when validation fails.
   return toViolations(c.kind, node.tag, validate.errors ?? []);
 }

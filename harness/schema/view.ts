@@ -16,19 +16,20 @@ export interface StanzaView {
   bytes?: string;
 }
 
-export function toView(node: StanzaNode): StanzaView {
+/** `known`: base64 text already at hand for some bytes (from the parse), not encoded again. */
+export function toView(node: StanzaNode, known?: ReadonlyMap<Uint8Array, string>): StanzaView {
   const view: StanzaView = { tag: node.tag, attrs: { ...node.attrs } };
   const c = node.content;
   if (c === undefined) return view;
   if (isBytes(c)) {
-    view.bytes = encodeBase64(c);
+    view.bytes = known?.get(c) ?? encodeBase64(c);
     return view;
   }
   const groups: Record<string, StanzaView[]> = {};
   for (const ch of c) {
     const list = groups[ch.tag];
-    if (list) list.push(toView(ch));
-    else groups[ch.tag] = [toView(ch)];
+    if (list) list.push(toView(ch, known));
+    else groups[ch.tag] = [toView(ch, known)];
   }
   view.children = groups;
   return view;

@@ -36,6 +36,9 @@ export function el(
   content?: readonly StanzaNode[] | Uint8Array,
 ): StanzaNode {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = String(v);
+  for (const k of Object.keys(attrs)) {
+    const v = attrs[k];
+    if (v !== undefined) clean[k] = String(v);
+  }
   return content === undefined ? { tag, attrs: clean } : { tag, attrs: clean, content };
 }
