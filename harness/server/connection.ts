@@ -65,18 +65,21 @@ export class Connection {
   readonly #limits: ConnectionLimits;
   #violations = 0;
   #frameTimes: number[] = [];
-  #queue: Promise<void> = Promise.resolve();
+  /** Frames that arrived while another was being handled, in order. */
+  readonly #held: { readonly data: Buffer; readonly isBinary: boolean }[] = [];
+  /** A frame is being handled: synchronously, or awaiting (a login). */
+  #busy = false;
   #loginTimer: NodeJS.Timeout | undefined;
 
   constructor(host: ConnectionHost, channel: FrameChannel, limits: ConnectionLimits) {
     this.#host = host;
     this.channel = channel;
     this.#limits = limits;
+    // Frames are handled one at a time, in order, even when a handler awaits (login). A frame
+    // is handled as it arrives when nothing is in the way, without a promise per frame.
     channel.onFrame((data, isBinary) => {
-      // Frames are handled one at a time, in order, even when a handler awaits (login).
-      this.#queue = this.#queue
-        .then(() => this.#frame(data, isBinary))
-        .catch((e: unknown) => this.#internal(e));
+      if (this.#busy) this.#held.push({ data, isBinary });
+      else this.#handle(data, isBinary);
     });
     channel.onClose((code, reason) => this.#closed(code, reason));
     if (limits.loginTimeoutMs > 0) {
@@ -157,7 +160,32 @@ export class Connection {
     });
   }
 
-  async #frame(data: Buffer, isBinary: boolean): Promise<void> {
+  #handle(data: Buffer, isBinary: boolean): void {
+    for (let next: { data: Buffer; isBinary: boolean } | undefined = { data, isBinary }; next; ) {
+      this.#busy = true;
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = this.#frame(next.data, next.isBinary);
+      } catch (e) {
+        this.#internal(e);
+      }
+      if (waiting) {
+        waiting
+          .catch((e: unknown) => this.#internal(e))
+          .then(() => {
+            const held = this.#held.shift();
+            if (held) this.#handle(held.data, held.isBinary);
+            else this.#busy = false;
+          });
+        return;
+      }
+      next = this.#held.shift();
+    }
+    this.#busy = false;
+  }
+
+  /** Handles one frame; returns a promise only when the handling awaits something. */
+  #frame(data: Buffer, isBinary: boolean): Promise<void> | undefined {
     if (this.state === 'closed') return;
     this.lastFrameAt = Date.now();
     if (this.#flooded()) {
@@ -186,8 +214,8 @@ export class Connection {
       return;
     }
     const checked = checkFrame(data);
-    const violations: Violation[] = [...checked.violations];
-    if (checked.violations.some((v) => v.code === 'VIO_XML_INVALID_UTF8')) {
+    let violations: readonly Violation[] = checked.violations;
+    if (violations.some((v) => v.code === 'VIO_XML_INVALID_UTF8')) {
       this.#record(data, violations);
       this.close(1007, 'invalid UTF-8');
       return;
@@ -195,12 +223,13 @@ export class Connection {
     if (checked.node && checked.direction === 's2c') {
       // A client stanza never carries `from` (PROFILE.md §5.2): whatever the schema says about
       // it as a server stanza, it is in the wrong direction.
-      violations.length = 0;
-      violations.push({
-        code: 'VIO_STANZA_WRONG_DIRECTION',
-        pointer: `/${checked.node.tag}`,
-        message: `a client sent ${checked.kind ?? 'a server stanza'} (only the server sends it, or it carries from)`,
-      });
+      violations = [
+        {
+          code: 'VIO_STANZA_WRONG_DIRECTION',
+          pointer: `/${checked.node.tag}`,
+          message: `a client sent ${checked.kind ?? 'a server stanza'} (only the server sends it, or it carries from)`,
+        },
+      ];
     }
     this.#record(data, violations, checked.canonical);
     if (violations.length > 0) {
@@ -217,15 +246,14 @@ export class Connection {
         this.streamError(400, 'already logged in', 1008);
         return;
       }
-      await this.#host.login(this, node);
-      return;
+      return this.#host.login(this, node);
     }
     if (this.state !== 'logged-in') {
       this.#violation('VIO_SESSION_NOT_LOGGED_IN', `<${node.tag}> before <login>`);
       this.streamError(400, 'login first', 1008);
       return;
     }
-    await this.#host.handle(this, node, kind);
+    return this.#host.handle(this, node, kind) ?? undefined;
   }
 
   #flooded(): boolean {

@@ -429,18 +429,17 @@ export class ServerCore implements Enlister {
     const { id = '', to = '' } = node.attrs;
     const enc = child(node, 'enc');
     const t = this.clock.seconds();
-    const nack = (error: number) => conn.send(el('ack', { class: 'message', id, t, error }));
     if (to.endsWith('@g.us') || enc?.attrs.type === 'skmsg') {
       this.#routeViolation(conn, 'VIO_ROUTE_UNSUPPORTED', 'groups are not in the profile');
-      return nack(406);
+      return conn.send(el('ack', { class: 'message', id, t, error: 406 }));
     }
     if (!this.#known(to)) {
       this.#routeViolation(conn, 'VIO_ROUTE_UNKNOWN_RECIPIENT', `message to unknown ${to}`);
-      return nack(404);
+      return conn.send(el('ack', { class: 'message', id, t, error: 404 }));
     }
     if (this.#notOptedIn(me, to)) {
       this.#routeViolation(conn, 'VIO_ROUTE_NOT_OPTED_IN', `message to ${to}, who has not opted in`);
-      return nack(403);
+      return conn.send(el('ack', { class: 'message', id, t, error: 403 }));
     }
     const dupKey = `${me} ${id}`;
     const firstT = this.#accepted.get(dupKey);
@@ -494,14 +493,14 @@ export class ServerCore implements Enlister {
 
   #touch(a: string, b: string): void {
     const now = this.clock.now();
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      const m = this.#contacts.get(x) ?? new Map<string, number>();
-      m.set(y, now);
-      this.#contacts.set(x, m);
-    }
+    this.#contact(a, b, now);
+    this.#contact(b, a, now);
+  }
+
+  #contact(x: string, y: string, now: number): void {
+    const m = this.#contacts.get(x);
+    if (m) m.set(y, now);
+    else this.#contacts.set(x, new Map([[y, now]]));
   }
 
   /** Delivers now when the recipient is online (kept in flight until acked), else stores. */
@@ -518,10 +517,11 @@ export class ServerCore implements Enlister {
 
   /** Writes to the recipient's connection through the delivery faults. */
   #emit(to: string, node: StanzaNode): void {
+    // Nothing armed and nothing held back: the delivery goes out as it is.
+    if (this.deliveryFaults.idle) return this.#write(to, node);
     for (const d of this.deliveryFaults.apply(to, node)) {
-      const write = () => this.#write(to, d.node);
-      if (d.delayMs > 0) setTimeout(write, d.delayMs).unref();
-      else write();
+      if (d.delayMs > 0) setTimeout(() => this.#write(to, d.node), d.delayMs).unref();
+      else this.#write(to, d.node);
     }
   }
 

@@ -52,6 +52,11 @@ export class DeliveryFaults {
     this.#held.clear();
   }
 
+  /** Nothing armed and nothing held: `apply` would hand every delivery back unchanged. */
+  get idle(): boolean {
+    return this.#armed.length === 0 && this.#held.size === 0;
+  }
+
   get armed(): number {
     return this.#armed.reduce((n, a) => n + a.remaining, 0);
   }
