@@ -1,4 +1,5 @@
 import { defineScenario } from '../../../harness/scenario/define.ts';
+import { shownOrRejected } from '../../e2ee/wire.ts';
 
 const TURNS = 3;
 
@@ -43,9 +44,18 @@ export default defineScenario({
       );
       const since = ctx.candidate.events.cursor;
       const m = await bob.send(ctx.candidate.jid, { type: 'text', text: `contact ${turn}` });
-      const back = await ctx.step(`turn ${turn}: the candidate decrypts the answer`, () =>
-        ctx.candidate.events.waitFor('message-received', (e) => e.id === m.id, { since }),
+      const outcome = await ctx.step(`turn ${turn}: the candidate decrypts the answer`, () =>
+        shownOrRejected(ctx, m.id, since),
       );
+      // A refusal ends the conversation: the turns after it would only wait.
+      ctx.demand(
+        outcome.shown,
+        'VIO_MSG_NOT_SHOWN',
+        `turn ${turn}: the contact's answer was refused${outcome.shown ? '' : ` as ${outcome.event.reason}`}`,
+        'REQ-E2EE-003',
+      );
+      if (!outcome.shown) return;
+      const back = outcome.event;
       ctx.must(
         back.content.text === `contact ${turn}`,
         'VIO_MSG_CONTENT_MISMATCH',
