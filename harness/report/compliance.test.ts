@@ -56,6 +56,27 @@ describe('complianceMarkdown', () => {
     expect(at('### REQ-E2EE-007')).toBeLessThan(at('### REQ-PRIV-001'));
   });
 
+  it('puts a security requirement before a functional one that failed as often', () => {
+    const two = [
+      run({
+        outcome: 'FAIL',
+        id: 'MSG-MEDIA-002',
+        requirements: ['REQ-MSG-006'],
+        findings: [{ code: 'VIO_MSG_MEDIATYPE_MISMATCH' }],
+      }),
+      run({
+        outcome: 'FAIL',
+        id: 'MSG-STANZA-001',
+        requirements: ['REQ-MSG-019'],
+        findings: [{ code: 'VIO_MSG_MEDIATYPE_MISMATCH' }],
+      }),
+    ];
+    expect(catalogue.byId('REQ-MSG-006')?.bugClass).toBe('FUNCTIONALITY');
+    expect(catalogue.byId('REQ-MSG-019')?.bugClass).not.toBe('FUNCTIONALITY');
+    const text = complianceMarkdown(inputOf(two));
+    expect(text.indexOf('### REQ-MSG-019')).toBeLessThan(text.indexOf('### REQ-MSG-006'));
+  });
+
   it('gives each failed requirement its quote, source, failing step and a wire excerpt of that step', () => {
     const req = catalogue.byId('REQ-E2EE-007');
     expect(md).toContain(`> ${req?.quote.trim().split('\n')[0]}`);

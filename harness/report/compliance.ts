@@ -69,17 +69,21 @@ function failingRuns(input: ReportInput, row: RequirementRow): ResultLine[] {
 }
 
 /**
- * Failed MUST requirements, the ones a finding names first: a timeout with no finding fails every
- * requirement of its scenario, so a requirement some check named is where to start reading.
+ * Failed MUST requirements in reading order. First those a finding names: a timeout with no
+ * finding fails every requirement of its scenario, so a requirement some check named is where to
+ * start. Then security before functionality (a broken integrity or confidentiality rule matters
+ * more than the feature that exposed it), then the most findings and failing runs.
  */
 function failedMustOrder(input: ReportInput, rows: readonly RequirementRow[]): RequirementRow[] {
   const named = (row: RequirementRow) =>
     input.results.filter((r) => r.findings.some((f) => f.requirement === row.id && f.level === 'MUST'))
       .length;
+  const security = (row: RequirementRow) => input.catalogue.byId(row.id)?.bugClass !== 'FUNCTIONALITY';
   const failing = (row: RequirementRow) => failingRuns(input, row).length;
   return [...rows].sort(
     (a, b) =>
       Number(named(b) > 0) - Number(named(a) > 0) ||
+      Number(security(b)) - Number(security(a)) ||
       named(b) - named(a) ||
       failing(b) - failing(a) ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
