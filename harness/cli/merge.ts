@@ -2,15 +2,7 @@
 // several CI machines) into one run directory with one verdict, as if the run had not been
 // split: the same results.jsonl, summary.json and compliance.md, and every shard's evidence.
 
-import {
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { HarnessError } from '../codes.ts';
@@ -18,15 +10,8 @@ import type { MergedRun } from '../report/merge.ts';
 import { mergeRuns, resultLine } from '../report/merge.ts';
 import { summarise } from '../report/summary.ts';
 import type { WaiverOutcome } from '../report/waivers.ts';
-import {
-  applyWaivers,
-  exitCode,
-  loadWaivers,
-  runKey,
-  waiverLines,
-  waiverMarkdown,
-} from '../report/waivers.ts';
-import { evidencePath, writeRun } from '../report/write.ts';
+import { applyWaivers, exitCode, loadWaivers, runKey, waiverLines } from '../report/waivers.ts';
+import { evidencePath, rebuildReport, writeRun } from '../report/write.ts';
 import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
 import { CRYPTO_PROFILES } from '../requirements/types.ts';
@@ -69,12 +54,13 @@ function emptyOrNew(dir: string): boolean {
 }
 
 /** Writes the merged run: the report files by writeRun, then the shards' own lines and evidence. */
-function writeMerged(
+async function writeMerged(
   out: string,
   merged: MergedRun,
   summary: ReturnType<typeof summarise>,
   waivers: WaiverOutcome | undefined,
-): void {
+  notice: (line: string) => void,
+): Promise<void> {
   const catalogue = loadCatalogue();
   writeRun(out, { results: merged.results, summary, meta: merged.meta, catalogue });
   // writeRun writes evidence from each result, and merged results carry none: the shards' files
@@ -93,14 +79,15 @@ function writeMerged(
   }
   const lines = merged.results.map(resultLine);
   atomic(join(out, 'results.jsonl'), lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  if (waivers) {
-    // Until writeRun takes the waiver outcome itself, it goes beside the summary it leaves intact.
-    const summaryPath = join(out, 'summary.json');
-    const doc = JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>;
-    atomic(summaryPath, `${JSON.stringify({ ...doc, waivers }, null, 2)}\n`);
-    const compliancePath = join(out, 'compliance.md');
-    atomic(compliancePath, `${readFileSync(compliancePath, 'utf8')}\n${waiverMarkdown(waivers)}`);
-  }
+  // Now that the evidence is in place, every derived file is made from the merged record, as a
+  // run makes it: wire excerpts, the waiver outcome, Allure, report.html and the signature last.
+  await rebuildReport(out, {
+    catalogue,
+    meta: merged.meta,
+    profiles: merged.profiles,
+    ...(waivers ? { waivers } : {}),
+    finish: { notice },
+  });
 }
 
 async function merge(dirs: string[], opts: MergeOptions, io: Io): Promise<ExitCode> {
@@ -127,7 +114,7 @@ async function merge(dirs: string[], opts: MergeOptions, io: Io): Promise<ExitCo
       scenarios: scenarios.map((s) => s.scenario),
     });
   }
-  writeMerged(opts.out, merged, summary, waivers);
+  await writeMerged(opts.out, merged, summary, waivers, (line) => io.out(line));
 
   io.out(`merged ${merged.meta.shards} shard(s): ${merged.results.length} scenario runs`);
   io.out(

@@ -61,6 +61,10 @@ export interface RunOptions {
   readonly certify?: boolean;
   readonly evidence?: 'failures' | 'all';
   readonly waivers?: string;
+  /** Ed25519 key (PKCS#8 PEM) that signs the report; else INTEROP_CERT_KEY or the installation's. */
+  readonly key?: string;
+  /** False with --no-html: no report.html. */
+  readonly html?: boolean;
 }
 
 /** The tags the entry gives its tests; vitest refuses a tag filter naming any other. */
@@ -263,6 +267,8 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
         .default('failures'),
     )
     .option('--waivers <file>', 'known failures that do not fail the exit code (docs/WAIVERS.md)')
+    .option('--key <path>', 'Ed25519 private key (PKCS#8 PEM) that signs the report (docs/SIGNING.md)')
+    .option('--no-html', 'skip report.html (the single-file Allure report; it needs Java)')
     .action(async (opts: RunOptions) => {
       let shard: Shard | undefined;
       if (opts.shard) {
@@ -370,7 +376,15 @@ export function registerRun(program: Command, io: Io, setExit: (code: ExitCode) 
           })
         : undefined;
       const summary = writer
-        ? await writer.finish({ partial, ...(waivers ? { waivers } : {}) })
+        ? await writer.finish({
+            partial,
+            ...(waivers ? { waivers } : {}),
+            finish: {
+              html: opts.html !== false,
+              ...(opts.key ? { keyPath: opts.key } : {}),
+              notice: opts.json ? io.err : io.out,
+            },
+          })
         : summarise(results, catalogue, target.profiles);
 
       // With --json, stdout holds the result lines alone; the closing lines go to stderr.

@@ -33,7 +33,8 @@ export interface AllureMeta {
   readonly seed: string;
   readonly filter?: string;
   readonly tags?: string;
-  readonly shard?: string;
+  /** `--shard i/n`, as text or as the run's meta records it. */
+  readonly shard?: string | { readonly index: number; readonly count: number };
   readonly faults?: readonly string[];
   readonly evidence?: 'failures' | 'all';
   readonly node: string;
@@ -304,7 +305,8 @@ function environmentOf(run: AllureRun): Record<string, string> {
   if (meta.target) env.Target = meta.target;
   if (meta.filter) env.Filter = meta.filter;
   if (meta.tags) env.Tags = meta.tags;
-  if (meta.shard) env.Shard = meta.shard;
+  if (meta.shard)
+    env.Shard = typeof meta.shard === 'string' ? meta.shard : `${meta.shard.index}/${meta.shard.count}`;
   if (meta.partial) {
     env['PARTIAL RUN'] =
       `the run did not finish${meta.interrupted ? ' (interrupted)' : ''}; this report covers what ran`;

@@ -12,6 +12,15 @@ import type { RunMeta } from './run-meta.ts';
 import type { Summary } from './summary.ts';
 import type { WaiverOutcome } from './waivers.ts';
 
+export interface FinishOptions {
+  /** Build report.html (needs Java); off with `--no-html` or INTEROP_REPORT_HTML=off. */
+  readonly html?: boolean;
+  /** The Ed25519 key that signs the run (`--key`); else INTEROP_CERT_KEY or the installation's key. */
+  readonly keyPath?: string;
+  /** Where one-line notices go (no Java, where the key lives). */
+  readonly notice?: (line: string) => void;
+}
+
 export interface ReportInput {
   /** The run directory; derived files are written into it. */
   readonly dir: string;
@@ -21,6 +30,8 @@ export interface ReportInput {
   readonly catalogue: Catalogue;
   /** How the run's waiver file applied (`--waivers`), when it had one. */
   readonly waivers?: WaiverOutcome;
+  /** How the files written at the end of a run are made (HTML report, signing key, notices). */
+  readonly finish?: FinishOptions;
   /** The wire evidence of a line (empty when the run kept none), read once. */
   evidence(line: ResultLine): RunEvidence;
   /** The wire excerpt for one finding of a line, or for the line as a whole. */

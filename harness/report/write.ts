@@ -17,8 +17,10 @@ import type { Manifest } from '../driver/contract.ts';
 import type { DriverLogEntry } from '../driver/log.ts';
 import type { Catalogue, CryptoProfileId } from '../requirements/types.ts';
 import type { ScenarioResult } from '../scenario/runner.ts';
+import { ALLURE_RESULTS_DIR, writeAllureResults } from './allure.ts';
 import { COMPLIANCE_FILE, complianceMarkdown } from './compliance.ts';
-import type { ReportInput } from './input.ts';
+import { generateHtmlReport, HTML_REPORT_FILE } from './html.ts';
+import type { FinishOptions, ReportInput } from './input.ts';
 import { reportInput } from './input.ts';
 import { JUNIT_FILE, junitXml } from './junit.ts';
 import type { ResultLine, RunEvidence } from './results.ts';
@@ -33,9 +35,11 @@ import {
   readResults,
   toResultLine,
 } from './results.ts';
+import { SIGNATURE_FILE } from './run-files.ts';
 import type { CandidateInfo, RunMeta } from './run-meta.ts';
 import { candidateInfo } from './run-meta.ts';
 import { SARIF_FILE, sarifLog } from './sarif.ts';
+import { signRunDetailed } from './sign.ts';
 import type { Summary } from './summary.ts';
 import { summarise } from './summary.ts';
 import { assertReport, reportProblems } from './validate.ts';
@@ -87,6 +91,43 @@ export const DERIVED_WRITERS: DerivedWriter[] = [
     outputs: [SARIF_FILE],
     live: true,
     write: (i) => atomicWrite(join(i.dir, SARIF_FILE), `${JSON.stringify(sarifLog(i), null, 2)}\n`),
+  },
+  {
+    outputs: [ALLURE_RESULTS_DIR],
+    live: false,
+    write: (i) => {
+      writeAllureResults(i.dir, {
+        results: i.results.map((line) => {
+          const { evidencePath: _e, driverLogPath: _d, clockOffsetMs: _c, ...graded } = line;
+          return { ...graded, evidence: i.evidence(line) };
+        }),
+        summary: i.summary,
+        meta: i.meta,
+        catalogue: i.catalogue,
+      });
+    },
+  },
+  {
+    outputs: [HTML_REPORT_FILE],
+    live: false,
+    write: async (i) => {
+      if (i.finish?.html === false || process.env.INTEROP_REPORT_HTML === 'off') {
+        rmSync(join(i.dir, HTML_REPORT_FILE), { force: true });
+        return;
+      }
+      const r = await generateHtmlReport(i.dir);
+      if (!r.ok) i.finish?.notice?.(r.reason);
+    },
+  },
+  // Last: the signature covers every file written before it.
+  {
+    outputs: [SIGNATURE_FILE],
+    live: false,
+    write: (i) => {
+      const signed = signRunDetailed(i.dir, i.finish?.keyPath ? { keyPath: i.finish.keyPath } : {});
+      const where = signed.keySource === 'installation' && signed.keyPath ? ` (key ${signed.keyPath})` : '';
+      i.finish?.notice?.(`signed with key ${signed.file.publicKey.keyId.slice(0, 16)}${where}`);
+    },
   },
 ];
 
@@ -208,7 +249,7 @@ export class RunWriter {
     };
   }
 
-  #input(meta: RunMeta, waivers?: WaiverOutcome): ReportInput {
+  #input(meta: RunMeta, waivers?: WaiverOutcome, finish?: FinishOptions): ReportInput {
     const summary = summarise(this.#lines, this.#opts.catalogue, this.#opts.profiles);
     writeSummary(this.dir, summaryFile(meta, summary, waivers));
     return reportInput(
@@ -219,6 +260,7 @@ export class RunWriter {
         summary,
         catalogue: this.#opts.catalogue,
         ...(waivers ? { waivers } : {}),
+        ...(finish ? { finish } : {}),
       },
       this.#cache,
     );
@@ -238,8 +280,10 @@ export class RunWriter {
    * The final report: `partial` when not every planned run ended (a worker died, a hook failed);
    * `waivers`, how the run's waiver file applied to all its results.
    */
-  async finish(opts: { partial?: boolean; waivers?: WaiverOutcome } = {}): Promise<Summary> {
-    const input = this.#input(this.#meta({ partial: opts.partial ?? false }), opts.waivers);
+  async finish(
+    opts: { partial?: boolean; waivers?: WaiverOutcome; finish?: FinishOptions } = {},
+  ): Promise<Summary> {
+    const input = this.#input(this.#meta({ partial: opts.partial ?? false }), opts.waivers, opts.finish);
     await allWriters(input);
     return input.summary;
   }
@@ -286,6 +330,7 @@ export async function rebuildReport(
     meta?: RunMeta;
     profiles?: readonly CryptoProfileId[];
     waivers?: WaiverOutcome;
+    finish?: FinishOptions;
   },
 ): Promise<{ summary: Summary; results: readonly ResultLine[]; meta: RunMeta; waivers?: WaiverOutcome }> {
   const recorded = opts.meta ? undefined : readSummaryFile(dir);
@@ -301,7 +346,15 @@ export async function rebuildReport(
   const summary = summarise(results, opts.catalogue, profiles);
   writeSummary(dir, summaryFile(meta, summary, waivers));
   await allWriters(
-    reportInput({ dir, meta, results, summary, catalogue: opts.catalogue, ...(waivers ? { waivers } : {}) }),
+    reportInput({
+      dir,
+      meta,
+      results,
+      summary,
+      catalogue: opts.catalogue,
+      ...(waivers ? { waivers } : {}),
+      ...(opts.finish ? { finish: opts.finish } : {}),
+    }),
   );
   return { summary, results, meta, ...(waivers ? { waivers } : {}) };
 }
