@@ -15,7 +15,7 @@ interface V {
 export default defineScenario<V>({
   id: 'PRIV-CANARY-002',
   title: 'Captions, file names and reactions never appear in the clear on the wire',
-  requirements: ['REQ-PRIV-001'],
+  requirements: ['REQ-PRIV-001', 'REQ-PRIV-007'],
   level: 'MUST',
   kind: 'security',
   variants: {
@@ -64,10 +64,20 @@ export default defineScenario<V>({
     const leaks = ctx.server.transcript
       .slice(seq)
       .filter((e) => needles.some((n) => JSON.stringify(e).includes(n)));
+    // A leak in a stanza breaks REQ-PRIV-001; one in a media upload request breaks REQ-PRIV-007.
+    const inUploads = leaks.filter((e) => e.kind === 'event' && e.event === 'media_upload');
+    const inStanzas = leaks.length - inUploads.length;
     ctx.must(
-      leaks.length === 0,
+      inStanzas === 0,
       'VIO_PRIV_PLAINTEXT_LEAK',
-      `the canary is visible in ${leaks.length} transcript entries`,
+      `the canary is visible in ${inStanzas} transcript entries`,
+      'REQ-PRIV-001',
+    );
+    ctx.must(
+      inUploads.length === 0,
+      'VIO_PRIV_PLAINTEXT_LEAK',
+      `the canary is visible in ${inUploads.length} media upload request(s)`,
+      'REQ-PRIV-007',
     );
     if (leaks.length > 0) return;
     await ctx.step('the contact decrypts it', () => bob.events.waitFor('message', (e) => e.id === id));
