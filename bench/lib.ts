@@ -1,6 +1,6 @@
 // Shared measuring for the benchmark suites: tinybench underneath, figures as operations per
 // second of one unit (stanzas, messages, sessions), ratios always against a baseline measured
-// in the same run.
+// in the same run, and the headline results every suite reports in one shape.
 
 import { Bench } from 'tinybench';
 
@@ -25,10 +25,89 @@ export interface Ratio {
   readonly met?: boolean;
 }
 
+/**
+ * What a headline result is held to: a ratio to its baseline at least some value (`ratio`), or
+ * the value itself under a bound (`value`, e.g. seconds, bytes).
+ */
+export type Target =
+  | { readonly of: 'ratio'; readonly atLeast: number }
+  | { readonly of: 'value'; readonly below: number };
+
+/** One headline figure of `npm run bench`, as reports/bench/latest.json and the README show it. */
+export interface Result {
+  readonly name: string;
+  /** The measured figure, in `unit`. */
+  readonly value: number;
+  /** The same work done the plain way, measured in the same run; null when the target is absolute. */
+  readonly baseline: number | null;
+  readonly baselineUnit?: string;
+  /** value / baseline (null without a baseline). */
+  readonly ratio: number | null;
+  readonly target: Target;
+  readonly met: boolean;
+  readonly unit: string;
+  /** Lowest and highest ratio (or value) over the rounds measured, when there were several. */
+  readonly spread?: readonly [number, number];
+  readonly rounds?: number;
+  /** Anything else worth keeping beside the figure: latencies, CPU per operation, exit code. */
+  readonly details?: Readonly<Record<string, number | string | boolean>>;
+}
+
 export interface SuiteReport {
+  /** The headline results; the rest is detail. */
+  readonly results: readonly Result[];
   readonly corpus?: Record<string, number>;
-  readonly figures: Record<string, Figure>;
-  readonly ratios: Record<string, Ratio>;
+  readonly figures?: Record<string, Figure>;
+  readonly ratios?: Record<string, Ratio>;
+}
+
+export const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+/** A ratio result: `value` against `baseline`, each in units per second (higher is better). */
+export function ratioResult(
+  name: string,
+  value: number,
+  baseline: number,
+  atLeast: number,
+  unit: string,
+  extra: { baselineUnit?: string; perRound?: readonly number[]; details?: Result['details'] } = {},
+): Result {
+  const ratio = round(value / baseline, 3);
+  const per = extra.perRound ?? [];
+  return {
+    name,
+    value: round(value, 1),
+    baseline: round(baseline, 1),
+    ...(extra.baselineUnit ? { baselineUnit: extra.baselineUnit } : {}),
+    ratio,
+    target: { of: 'ratio', atLeast },
+    met: ratio >= atLeast,
+    unit,
+    ...(per.length > 1
+      ? { spread: [round(Math.min(...per), 3), round(Math.max(...per), 3)] as const, rounds: per.length }
+      : {}),
+    ...(extra.details ? { details: extra.details } : {}),
+  };
+}
+
+/** An absolute result: `value` must stay below `below`. */
+export function boundResult(
+  name: string,
+  value: number,
+  below: number,
+  unit: string,
+  details?: Result['details'],
+): Result {
+  return {
+    name,
+    value,
+    baseline: null,
+    ratio: null,
+    target: { of: 'value', below },
+    met: value < below,
+    unit,
+    ...(details ? { details } : {}),
+  };
 }
 
 /** Runs each task (one call = `unitsPerCall` units of work) and returns units per second. */
@@ -56,6 +135,36 @@ export async function measure(
   return figures;
 }
 
+/**
+ * The machine is shared, and a burst of other work during one task's turn skews a ratio of two
+ * tasks measured one after the other. So tasks are measured in rounds, the order reversed every
+ * round; each task keeps its best round, and every round is returned for the spread.
+ */
+export async function inRounds(
+  opts: BenchOptions,
+  rounds: number,
+  unitsPerCall: number,
+  unit: string,
+  tasks: Record<string, () => unknown>,
+): Promise<{ best: Record<string, Figure>; each: Record<string, Figure>[] }> {
+  const one: BenchOptions = { ...opts, timeMs: Math.max(300, Math.round(opts.timeMs / rounds)) };
+  const best: Record<string, Figure> = {};
+  const each: Record<string, Figure>[] = [];
+  const entries = Object.entries(tasks);
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? entries : [...entries].reverse();
+    const figures = await measure(one, unitsPerCall, unit, Object.fromEntries(order));
+    each.push(figures);
+    for (const [name, f] of Object.entries(figures)) {
+      const b = best[name];
+      if (b === undefined || f.perSecond > b.perSecond)
+        best[name] = { ...f, samples: f.samples + (b?.samples ?? 0) };
+      else best[name] = { ...b, samples: b.samples + f.samples };
+    }
+  }
+  return { best, each };
+}
+
 /** a/b in units per second, with its target when one is given. */
 export function ratio(
   figures: Record<string, Figure>,
@@ -70,4 +179,9 @@ export function ratio(
   if (target.atLeast !== undefined) return { value, atLeast: target.atLeast, met: value >= target.atLeast };
   if (target.atMost !== undefined) return { value, atMost: target.atMost, met: value <= target.atMost };
   return { value };
+}
+
+/** The ratio of a to b in each round. */
+export function roundRatios(each: readonly Record<string, Figure>[], a: string, b: string): number[] {
+  return each.map((f) => (f[a]?.perSecond ?? 0) / Math.max(1, f[b]?.perSecond ?? 0));
 }

@@ -28,8 +28,8 @@
 // BENCH_SERVER_PROF=DIR writes a V8 CPU profile of the interop server's process into DIR.
 
 import { performance } from 'node:perf_hooks';
-import type { BenchOptions, Figure, Ratio, SuiteReport } from '../lib.ts';
-import { ratio } from '../lib.ts';
+import type { BenchOptions, Figure, Ratio, Result, SuiteReport } from '../lib.ts';
+import { ratio, ratioResult } from '../lib.ts';
 import type { BenchClient, Host, LoopResult, LoopTiming } from './server-clients.ts';
 import {
   closeAll,
@@ -106,6 +106,7 @@ export async function run(opts: BenchOptions): Promise<SuiteReport> {
 
     const figures: Record<string, Figure> = {};
     const ratios: Record<string, Ratio> = {};
+    const results: Result[] = [];
     const corpus: Record<string, number> = {
       maxClients: max,
       frameBytes: Buffer.byteLength(messageFrame(`3EB0${'0'.repeat(18)}`, users[0]?.jid ?? '')),
@@ -135,13 +136,17 @@ export async function run(opts: BenchOptions): Promise<SuiteReport> {
         { name: `routed/n=${n}`, unit: 'messages', go: () => routedLoop(server, routedClients, timing) },
       ];
       const best = new Map<string, LoopResult>();
+      const perRound: number[] = [];
       for (let i = 0; i < ROUNDS; i++) {
+        const ops = new Map<string, number>();
         for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
           const r = await side.go();
           if (side.name.startsWith('routed')) routedTotal += r.total;
+          ops.set(side.name, r.ops);
           const b = best.get(side.name);
           if (!b || r.ops > b.ops) best.set(side.name, r);
         }
+        perRound.push((ops.get(`routed/n=${n}`) ?? 0) / Math.max(1, ops.get(`echo/n=${n}`) ?? 0));
       }
       for (const side of sides) {
         const r = best.get(side.name);
@@ -150,6 +155,31 @@ export async function run(opts: BenchOptions): Promise<SuiteReport> {
         Object.assign(corpus, details(side.name, r));
       }
       ratios[`routed/echo/n=${n}`] = ratio(figures, `routed/n=${n}`, `echo/n=${n}`, { atLeast: TARGET });
+      const routed = best.get(`routed/n=${n}`);
+      const echoed = best.get(`echo/n=${n}`);
+      if (routed && echoed) {
+        results.push(
+          ratioResult(
+            `server routing vs bare ws echo, ${n} connection${n === 1 ? '' : 's'}`,
+            routed.ops / routed.seconds,
+            echoed.ops / echoed.seconds,
+            TARGET,
+            'messages/s',
+            {
+              baselineUnit: 'round trips/s (ws echo)',
+              perRound,
+              details: {
+                p50Ms: round(percentile(routed.latenciesMs, 50), 3),
+                p99Ms: round(percentile(routed.latenciesMs, 99), 3),
+                baselineP50Ms: round(percentile(echoed.latenciesMs, 50), 3),
+                baselineP99Ms: round(percentile(echoed.latenciesMs, 99), 3),
+                serverCpuMicrosPerMessage: round(routed.hostCpuMicros / Math.max(1, routed.ops), 1),
+                echoCpuMicrosPerRoundTrip: round(echoed.hostCpuMicros / Math.max(1, echoed.ops), 1),
+              },
+            },
+          ),
+        );
+      }
     }
 
     await Promise.all([closeAll(echoClients.splice(0)), closeAll(routedClients.splice(0))]);
@@ -170,7 +200,7 @@ export async function run(opts: BenchOptions): Promise<SuiteReport> {
     corpus.transcriptEntries = audit.transcriptEntries;
     await Promise.all(hosts.splice(0).map((h) => h.stop()));
     corpus.seconds = round((performance.now() - started) / 1000, 1);
-    return { corpus, figures, ratios };
+    return { results, corpus, figures, ratios };
   } finally {
     for (const c of [...echoClients, ...routedClients]) c.ws.terminate();
     for (const h of hosts) h.kill();
