@@ -9,6 +9,7 @@ import { registerCandidate } from './candidate.ts';
 import { registerList } from './list.ts';
 import { registerMedia } from './media.ts';
 import { registerMerge } from './merge.ts';
+import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
@@ -51,6 +52,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
   registerReport(program, io, setExit);
   registerMerge(program, io, setExit);
   registerVerify(program, io, setExit);
+  registerReplay(program, io, setExit);
   return program;
 }
 
