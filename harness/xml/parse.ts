@@ -1,17 +1,16 @@
 // Text XML -> StanzaNode, hardened for frames written by an adversary.
 //
 // Order of checks: size, UTF-8, forbidden characters, the structural scan (limits, names,
-// DOCTYPE/PI/comments, roots), entities, closing tags that do not match their element, then
-// the node model (mixed content, base64, character references). The tree is built during the
-// scan, in the same linear pass, so a frame is walked once; a problem the build finds is
-// reported only when the scan and the entity check found none, so each frame gets the same one
-// coded violation whatever order the problems appear in. Nothing here throws on input.
+// DOCTYPE/PI/comments, roots), entities, fast-xml-parser's validator (tag matching), then the
+// parse and the conversion to nodes (mixed content, base64). Each rejection is one coded
+// violation; nothing here throws on input.
 
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeBase64 } from './base64.ts';
 import type { CodecLimits } from './limits.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import type { StanzaNode } from './node.ts';
-import type { ScanSink, XmlViolation } from './scan.ts';
+import type { XmlViolation } from './scan.ts';
 import { scanFrame } from './scan.ts';
 
 export type { XmlViolation };
@@ -28,11 +27,21 @@ export const FORBIDDEN_CHAR =
 const BAD_ENTITY = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
 const ENTITY = /&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});/g;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
-// XML 2.11: a carriage return, alone or before a line feed, reads as one line feed.
-const LINE_END = /\r\n?/g;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  trimValues: false,
+  ignoreDeclaration: false,
+  ignorePiTags: false,
+});
 
 const reject = (code: XmlViolation['code'], message: string, offset?: number): ParseResult => ({
   ok: false,
@@ -74,8 +83,7 @@ export function parseStanza(
     return reject('VIO_XML_INVALID_CHAR', `character U+${cp.toUpperCase()} is not allowed in XML`, bad.index);
   }
 
-  const tree = new TreeBuilder(known);
-  const structural = scanFrame(text, limits, tree);
+  const structural = scanFrame(text, limits);
   if (structural) return { ok: false, violation: structural };
 
   const entity = BAD_ENTITY.exec(text);
@@ -87,128 +95,94 @@ export function parseStanza(
       entity.index,
     );
   }
-  if (tree.mismatch) return { ok: false, violation: tree.mismatch };
-  if (tree.invalid) return { ok: false, violation: tree.invalid };
-  // The scan has seen exactly one root, closed.
-  if (!tree.root) return reject('VIO_XML_MALFORMED', 'expected one root element');
-  return { ok: true, node: tree.root };
+
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    const code = /is repeated/.test(msg) ? 'VIO_XML_DUPLICATE_ATTR' : 'VIO_XML_MALFORMED';
+    return reject(code, `${msg} (line ${line}, column ${col})`);
+  }
+
+  let tree: unknown;
+  try {
+    tree = parser.parse(text);
+  } catch (e) {
+    return reject('VIO_XML_MALFORMED', `parser refused the stanza: ${(e as Error).message}`);
+  }
+  const roots = (tree as FxpItem[]).filter((item) => !('#text' in item));
+  const root = roots[0];
+  if (roots.length !== 1 || root === undefined)
+    return reject('VIO_XML_MALFORMED', 'expected one root element');
+  return convert(root, known);
 }
 
-interface Open {
-  readonly tag: string;
-  readonly attrs: Record<string, string>;
-  children: StanzaNode[] | undefined;
-  text: string;
-}
+/** fast-xml-parser's ordered form: `{ tag: [items], ':@': attrs }` or `{ '#text': text }`. */
+type FxpItem = Record<string, unknown>;
 
-/**
- * Builds nodes as the scan walks the frame. It keeps the first closing tag that does not close
- * its element (`mismatch`) and, before that, the first node-model problem (`invalid`), in the
- * order a recursive conversion of the finished tree would meet them: an element's attributes,
- * then its children, then its own content.
- */
-class TreeBuilder implements ScanSink {
-  readonly #open: Open[] = [];
-  readonly #known: Map<Uint8Array, string> | undefined;
-  root: StanzaNode | undefined;
-  mismatch: XmlViolation | undefined;
-  invalid: XmlViolation | undefined;
-
-  constructor(known: Map<Uint8Array, string> | undefined) {
-    this.#known = known;
-  }
-
-  start(tag: string): void {
-    this.#open.push({ tag, attrs: {}, children: undefined, text: '' });
-  }
-
-  attribute(name: string, value: string): void {
-    if (this.mismatch || this.invalid) return;
-    const top = this.#open[this.#open.length - 1];
-    if (!top) return;
-    const raw = value.includes('\r') ? value.replace(LINE_END, '\n') : value;
-    const decoded = decodeEntities(raw);
-    if (typeof decoded === 'string') top.attrs[name] = decoded;
-    else
-      this.invalid = {
-        code: 'VIO_XML_ENTITY',
-        message: `character reference &${decoded.ref}; in <${top.tag} ${name}> is not an XML character`,
-      };
-  }
-
-  startEnd(empty: boolean): void {
-    if (!empty) return;
-    const top = this.#open.pop();
-    if (top) this.#finish(top);
-  }
-
-  text(raw: string): void {
-    const top = this.#open[this.#open.length - 1];
-    if (top) top.text += raw;
-  }
-
-  end(name: string, offset: number, wellFormed: boolean): void {
-    const top = this.#open.pop();
-    if (this.mismatch) return;
-    if (!top || !wellFormed || top.tag !== name) {
-      this.mismatch = {
-        code: 'VIO_XML_MALFORMED',
-        message: top
-          ? `closing tag </${name}> does not close <${top.tag}>`
-          : `closing tag </${name}> without an open element`,
-        offset,
-      };
-      return;
-    }
-    this.#finish(top);
-  }
-
-  #finish(e: Open): void {
-    if (this.mismatch || this.invalid) return;
-    const node = this.#node(e);
-    if (!node) return;
-    const parent = this.#open[this.#open.length - 1];
-    if (!parent) this.root = node;
-    else if (parent.children) parent.children.push(node);
-    else parent.children = [node];
-  }
-
-  #node(e: Open): StanzaNode | undefined {
-    const { tag, attrs, children } = e;
-    const text = e.text;
-    const hasText = text.length > 0 && !WHITESPACE_ONLY.test(text);
-    if (hasText && children) {
-      this.invalid = { code: 'VIO_XML_MIXED_CONTENT', message: `<${tag}> holds both text and elements` };
-      return undefined;
-    }
-    if (children) return { tag, attrs, content: children };
-    if (!hasText) return { tag, attrs };
-    const base64 = text.includes('\r') ? text.replace(LINE_END, '\n') : text;
-    const bytes = decodeBase64(base64);
-    if (bytes === undefined || bytes.byteLength === 0) {
-      this.invalid = { code: 'VIO_XML_BAD_BASE64', message: `text of <${tag}> is not canonical base64` };
-      return undefined;
-    }
-    this.#known?.set(bytes, base64);
-    return { tag, attrs, content: bytes };
+class ConvertError extends Error {
+  constructor(readonly violation: XmlViolation) {
+    super(violation.message);
   }
 }
 
-/** The value with its references replaced, or the first reference to a character XML forbids. */
-function decodeEntities(raw: string): string | { readonly ref: string } {
+function convert(root: FxpItem, known?: Map<Uint8Array, string>): ParseResult {
+  try {
+    return { ok: true, node: toNode(root, known) };
+  } catch (e) {
+    if (e instanceof ConvertError) return { ok: false, violation: e.violation };
+    throw e;
+  }
+}
+
+function toNode(item: FxpItem, known?: Map<Uint8Array, string>): StanzaNode {
+  let tag = '';
+  for (const k of Object.keys(item)) if (k !== ':@') tag = k;
+  const rawAttrs = (item[':@'] ?? {}) as Record<string, string>;
+  const attrs: Record<string, string> = {};
+  for (const name of Object.keys(rawAttrs)) attrs[name] = decodeEntities(rawAttrs[name] ?? '', tag, name);
+
+  const items = (item[tag] ?? []) as FxpItem[];
+  const children: StanzaNode[] = [];
+  let text = '';
+  for (const it of items) {
+    const t = it['#text'];
+    if (t !== undefined) text += String(t);
+    else children.push(toNode(it, known));
+  }
+  const hasText = text.length > 0 && !/^[ \t\r\n]*$/.test(text);
+  if (hasText && children.length > 0) {
+    throw new ConvertError({
+      code: 'VIO_XML_MIXED_CONTENT',
+      message: `<${tag}> holds both text and elements`,
+    });
+  }
+  if (children.length > 0) return { tag, attrs, content: children };
+  if (!hasText) return { tag, attrs };
+  const bytes = decodeBase64(text);
+  if (bytes === undefined || bytes.byteLength === 0) {
+    throw new ConvertError({
+      code: 'VIO_XML_BAD_BASE64',
+      message: `text of <${tag}> is not canonical base64`,
+    });
+  }
+  known?.set(bytes, text);
+  return { tag, attrs, content: bytes };
+}
+
+function decodeEntities(raw: string, tag: string, attr: string): string {
   if (!raw.includes('&')) return raw;
-  let bad: string | undefined;
-  const out = raw.replace(ENTITY, (m, ref: string) => {
+  return raw.replace(ENTITY, (_m, ref: string) => {
     const named = PREDEFINED[ref];
     if (named !== undefined) return named;
     const cp = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
     if (!isXmlChar(cp)) {
-      bad ??= ref;
-      return m;
+      throw new ConvertError({
+        code: 'VIO_XML_ENTITY',
+        message: `character reference &${ref}; in <${tag} ${attr}> is not an XML character`,
+      });
     }
     return String.fromCodePoint(cp);
   });
-  return bad === undefined ? out : { ref: bad };
 }
 
 function isXmlChar(cp: number): boolean {

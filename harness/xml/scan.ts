@@ -1,8 +1,9 @@
-// A single linear pass over a frame that enforces the codec's limits: depth, element and
-// attribute counts, names (reserved ones included), text outside the root, a second root,
-// DOCTYPEs, comments, CDATA and processing instructions, in order of appearance. It never
-// recurses, so its cost is bounded by the frame length. The parser (parse.ts) builds the tree
-// in the same pass, through a sink, so a frame is walked once.
+// A single linear pass over a frame that enforces the codec's limits before any parser sees it.
+//
+// fast-xml-parser checks well-formedness, but not what a hostile peer can do to the harness
+// (depth, element and attribute counts, reserved names) and it lets text outside the root, a
+// second root and DOCTYPEs through its validator. This pass catches those, in order of
+// appearance, and never recurses, so its cost is bounded by the frame length.
 
 import type { ViolationCode } from '../codes.ts';
 import type { CodecLimits } from './limits.ts';
@@ -28,8 +29,6 @@ export function checkName(
   if (!NAME.test(name)) return `${what} name "${name}" is not a valid name`;
   return undefined;
 }
-
-const FEW_ATTRIBUTES = 16;
 
 const SP = 0x20;
 const TAB = 0x09;
@@ -64,28 +63,7 @@ const fail = (code: ViolationCode, message: string, offset: number): XmlViolatio
   offset,
 });
 
-/**
- * What the scan reports to a parser that builds the tree in the same pass (harness/xml/parse.ts).
- * Values and text are handed over exactly as written; checks beyond the scan's own (closing-tag
- * names, entities, base64) are the sink's.
- */
-export interface ScanSink {
-  /** A start tag's name. */
-  start(tag: string): void;
-  /** One attribute of the last start tag, its value as written between the quotes. */
-  attribute(name: string, value: string): void;
-  /** The end of the last start tag's attributes; `empty` for `<tag/>`, which ends it too. */
-  startEnd(empty: boolean): void;
-  /** Text inside the root element, as written (never empty). */
-  text(raw: string): void;
-  /**
-   * A closing tag at `offset`: the name written after `</`, and whether nothing but whitespace
-   * follows the name before `>`. Whether it closes the open element is the sink's to check.
-   */
-  end(name: string, offset: number, wellFormed: boolean): void;
-}
-
-export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): XmlViolation | undefined {
+export function scanFrame(text: string, limits: CodecLimits): XmlViolation | undefined {
   const n = text.length;
   let i = 0;
   let depth = 0;
@@ -95,20 +73,15 @@ export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): X
   for (;;) {
     const lt = text.indexOf('<', i);
     const textEnd = lt === -1 ? n : lt;
-    if (depth === 0) {
-      if (!allWhitespace(text, i, textEnd))
-        return fail('VIO_XML_MALFORMED', 'text outside the root element', i);
-    } else if (sink && textEnd > i) sink.text(text.slice(i, textEnd));
+    if (depth === 0 && !allWhitespace(text, i, textEnd)) {
+      return fail('VIO_XML_MALFORMED', 'text outside the root element', i);
+    }
     if (lt === -1) break;
     const next = text.charCodeAt(lt + 1);
 
     if (next === 0x2f /* / */) {
       const gt = text.indexOf('>', lt);
       if (gt === -1) return fail('VIO_XML_MALFORMED', 'unterminated closing tag', lt);
-      if (sink) {
-        const end = nameEnd(text, lt + 2);
-        sink.end(text.slice(lt + 2, end), lt, skipWs(text, end) === gt);
-      }
       depth--;
       if (depth < 0) return fail('VIO_XML_MALFORMED', 'closing tag without an open element', lt);
       if (depth === 0) rootClosed = true;
@@ -138,13 +111,9 @@ export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): X
     if (++elements > limits.maxElements) {
       return fail('VIO_XML_TOO_MANY_NODES', `more than ${limits.maxElements} elements`, lt);
     }
-    sink?.start(tag);
 
     let attrCount = 0;
-    // The names so far, for duplicates: a list while there are a handful (a set per element
-    // costs more than it saves), a set beyond that, so that checking stays linear.
-    let seen: string[] | undefined;
-    let many: Set<string> | undefined;
+    let seen: Set<string> | undefined;
     for (;;) {
       const before = j;
       j = skipWs(text, j);
@@ -154,7 +123,6 @@ export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): X
         if (++depth > limits.maxDepth) {
           return fail('VIO_XML_TOO_DEEP', `elements nested deeper than ${limits.maxDepth}`, lt);
         }
-        sink?.startEnd(false);
         j++;
         break;
       }
@@ -164,7 +132,6 @@ export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): X
           return fail('VIO_XML_TOO_DEEP', `elements nested deeper than ${limits.maxDepth}`, lt);
         }
         if (depth === 0) rootClosed = true;
-        sink?.startEnd(true);
         j += 2;
         break;
       }
@@ -200,13 +167,9 @@ export function scanFrame(text: string, limits: CodecLimits, sink?: ScanSink): X
       if (++attrCount > limits.maxAttributes) {
         return fail('VIO_XML_TOO_MANY_ATTRS', `<${tag}> has more than ${limits.maxAttributes} attributes`, j);
       }
-      if (many ? many.has(name) : seen?.includes(name)) {
-        return fail('VIO_XML_DUPLICATE_ATTR', `attribute "${name}" appears twice`, j);
-      }
-      if (many) many.add(name);
-      else if (!seen) seen = [name];
-      else if (seen.push(name) > FEW_ATTRIBUTES) many = new Set(seen);
-      sink?.attribute(name, text.slice(v + 1, end));
+      seen ??= new Set();
+      if (seen.has(name)) return fail('VIO_XML_DUPLICATE_ATTR', `attribute "${name}" appears twice`, j);
+      seen.add(name);
       j = end + 1;
     }
     i = j;
