@@ -1,4 +1,5 @@
 import { defineScenario } from '../../../harness/scenario/define.ts';
+import { pollUntil } from '../../../harness/scenario/wire.ts';
 import type { FrameEntry } from '../../../harness/server/types.ts';
 import type { StanzaNode } from '../../../harness/xml/node.ts';
 import { childrenOf } from '../../../harness/xml/node.ts';
@@ -49,6 +50,22 @@ export default defineScenario({
       }
     });
     await ctx.step('a fence from the WhatsApp user', () => ctx.fence(bob));
+    // The candidate showing the fence proves it handled the message before it, not that its ack
+    // has crossed the socket yet: the server may read the ack a moment after the driver reports.
+    await ctx.step('the ack of the read message reaches the server', () =>
+      pollUntil(() =>
+        ctx.server.transcript
+          .slice(seq)
+          .some(
+            (e) =>
+              e.kind === 'frame' &&
+              e.direction === 'c2s' &&
+              e.address === jid &&
+              e.stanza.startsWith('<ack') &&
+              e.stanza.includes(`id="${received}"`),
+          ),
+      ),
+    );
     const frames = ctx.server.transcript
       .slice(seq)
       .filter((e): e is FrameEntry => e.kind === 'frame' && e.direction === 'c2s' && e.address === jid);
