@@ -8,8 +8,7 @@ import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId, RequirementId } from '../requirements/types.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
 import { mergeRuns, resultLine, shardOf } from './merge.ts';
-import { summarise } from './summary.ts';
-import { runKey } from './waivers.ts';
+import { runKey, summarise } from './summary.ts';
 import type { RunMeta } from './write.ts';
 import { writeRun } from './write.ts';
 

@@ -11,7 +11,7 @@ import { HarnessError } from '../codes.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
 import { CRYPTO_PROFILES } from '../requirements/types.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
-import { runKey } from './waivers.ts';
+import { runKey } from './summary.ts';
 import type { RunMeta } from './write.ts';
 
 const OUTCOMES: ReadonlySet<string> = new Set<Outcome>([

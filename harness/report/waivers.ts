@@ -14,6 +14,7 @@ import { HarnessError, isCode } from '../codes.ts';
 import type { Catalogue, CryptoProfileId } from '../requirements/types.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
 import { createAjv } from '../schema/ajv.ts';
+import { runKey } from './summary.ts';
 
 export const WAIVER_SCHEMA_PATH = fileURLToPath(
   new URL('../../schemas/report/waiver.schema.json', import.meta.url),
@@ -276,10 +277,6 @@ export interface ApplyWaiverOptions {
    * waiver on a MUST scenario that this run did not select.
    */
   readonly scenarios?: readonly { readonly id: string; readonly requirements: readonly string[] }[];
-}
-
-export function runKey(r: Pick<ScenarioResult, 'id' | 'variant' | 'profile'>): string {
-  return `${r.id} ${r.variant} ${r.profile}`;
 }
 
 function ran(r: ScenarioResult): boolean {
