@@ -142,6 +142,11 @@ export function formatDriverLog(entries: readonly DriverLogEntry[]): string {
 
 /** A line with its evidence read back, for writers that want whole results (Allure). */
 export function withEvidence(dir: string, line: ResultLine): ScenarioResult {
+  return asResult(line, readEvidence(dir, line));
+}
+
+/** A results line back as the scenario result it was, with evidence already at hand. */
+export function asResult(line: ResultLine, evidence: RunEvidence): ScenarioResult {
   const { evidencePath: _e, driverLogPath: _d, clockOffsetMs: _c, ...graded } = line;
-  return { ...graded, evidence: readEvidence(dir, line) };
+  return { ...graded, evidence };
 }

@@ -25,6 +25,7 @@ import { reportInput } from './input.ts';
 import { JUNIT_FILE, junitXml } from './junit.ts';
 import type { ResultLine, RunEvidence } from './results.ts';
 import {
+  asResult,
   driverLogPath,
   evidencePath,
   formatDriverLog,
@@ -97,10 +98,7 @@ export const DERIVED_WRITERS: DerivedWriter[] = [
     live: false,
     write: (i) => {
       writeAllureResults(i.dir, {
-        results: i.results.map((line) => {
-          const { evidencePath: _e, driverLogPath: _d, clockOffsetMs: _c, ...graded } = line;
-          return { ...graded, evidence: i.evidence(line) };
-        }),
+        results: i.results.map((line) => asResult(line, i.evidence(line))),
         summary: i.summary,
         meta: i.meta,
         catalogue: i.catalogue,
