@@ -1,5 +1,5 @@
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { pollUntil } from '../../../harness/scenario/wire.ts';
+import { candidateSent, pollUntil } from '../../../harness/scenario/wire.ts';
 import type { FrameEntry } from '../../../harness/server/types.ts';
 import type { StanzaNode } from '../../../harness/xml/node.ts';
 import { childrenOf } from '../../../harness/xml/node.ts';
@@ -37,34 +37,23 @@ export default defineScenario({
     });
     // Decide on the wire: wait until the last message is on it, then judge every frame.
     const last = ids[ids.length - 1] ?? '';
-    await ctx.step('the messages reach the server', async () => {
-      for (let i = 0; i < 150; i++) {
-        const seen = ctx.server.transcript
-          .slice(seq)
-          .some(
-            (e) =>
-              e.kind === 'frame' && e.direction === 'c2s' && e.address === jid && e.stanza.includes(last),
-          );
-        if (seen) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    });
+    await ctx.step('the messages reach the server', () =>
+      pollUntil(
+        () =>
+          ctx.server.transcript
+            .slice(seq)
+            .some(
+              (e) =>
+                e.kind === 'frame' && e.direction === 'c2s' && e.address === jid && e.stanza.includes(last),
+            ),
+        3_000,
+      ),
+    );
     await ctx.step('a fence from the WhatsApp user', () => ctx.fence(bob));
     // The candidate showing the fence proves it handled the message before it, not that its ack
     // has crossed the socket yet: the server may read the ack a moment after the driver reports.
     await ctx.step('the ack of the read message reaches the server', () =>
-      pollUntil(() =>
-        ctx.server.transcript
-          .slice(seq)
-          .some(
-            (e) =>
-              e.kind === 'frame' &&
-              e.direction === 'c2s' &&
-              e.address === jid &&
-              e.stanza.startsWith('<ack') &&
-              e.stanza.includes(`id="${received}"`),
-          ),
-      ),
+      pollUntil(() => candidateSent(ctx, seq, 'ack').some((f) => f.node.attrs.id === received)),
     );
     const frames = ctx.server.transcript
       .slice(seq)
