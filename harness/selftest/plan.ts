@@ -9,7 +9,7 @@
 // that its targeted scenario is weak. `--full` runs every tier for every fault.
 
 import type { CryptoProfileId } from '../requirements/types.ts';
-import { areaOf, variantsOf } from '../scenario/define.ts';
+import { areaOf } from '../scenario/define.ts';
 import type { LoadedScenario } from '../scenario/loader.ts';
 import type { Outcome } from '../scenario/runner.ts';
 
@@ -23,18 +23,6 @@ export interface FaultRow {
 
 export type Tier = 'requirement' | 'area' | 'other';
 export const TIERS: readonly Tier[] = ['requirement', 'area', 'other'];
-
-/** One scenario x variant, named as the results name it. */
-export interface RunRef {
-  readonly id: string;
-  readonly variant: string;
-}
-
-export function runsOf(scenarios: readonly LoadedScenario[]): RunRef[] {
-  return scenarios.flatMap(({ scenario }) =>
-    variantsOf(scenario).map(([variant]) => ({ id: scenario.id, variant })),
-  );
-}
 
 /** The scenarios of each tier for one fault, in suite order. */
 export function tiersFor(
