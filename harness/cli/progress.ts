@@ -4,6 +4,7 @@
 
 import cliProgress from 'cli-progress';
 import type { ScenarioResult } from '../scenario/runner.ts';
+import { QUIET_OUTCOMES } from '../scenario/runner.ts';
 import type { Io } from './main.ts';
 
 export interface Progress {
@@ -12,8 +13,6 @@ export interface Progress {
   result(r: ScenarioResult): void;
   stop(): void;
 }
-
-const QUIET = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
 
 /** One run, as a line (and its findings indented below). */
 export function resultLine(r: ScenarioResult): string {
@@ -74,7 +73,7 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
     result(r) {
       done += 1;
       if (r.outcome === 'FAIL' || r.outcome === 'TIMEOUT' || r.outcome === 'ERROR') failures += 1;
-      if (!QUIET.has(r.outcome)) bars.log(`${resultLine(r)}\n`);
+      if (!QUIET_OUTCOMES.has(r.outcome)) bars.log(`${resultLine(r)}\n`);
       ensure().update(done, { failures, last: `${r.id} ${r.variant}` });
     },
     stop() {

@@ -16,7 +16,7 @@ import { variantsOf } from '../scenario/define.ts';
 import { openEnvironment } from '../scenario/environment.ts';
 import { loadScenarios } from '../scenario/loader.ts';
 import type { ScenarioResult } from '../scenario/runner.ts';
-import { runScenario } from '../scenario/runner.ts';
+import { QUIET_OUTCOMES, runScenario } from '../scenario/runner.ts';
 import type { TranscriptEntry } from '../server/types.ts';
 import type { ExitCode, Io } from './main.ts';
 
@@ -25,8 +25,6 @@ interface ReplayOptions {
   readonly profile?: string;
   readonly json?: boolean;
 }
-
-const PASSING = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
 
 /** The recorded run to replay: the first failing one of `id`, else the first, narrowed by options. */
 export function pickRun(
@@ -40,7 +38,7 @@ export function pickRun(
       (opts.variant === undefined || l.variant === opts.variant) &&
       (opts.profile === undefined || l.profile === opts.profile),
   );
-  return mine.find((l) => !PASSING.has(l.outcome)) ?? mine[0];
+  return mine.find((l) => !QUIET_OUTCOMES.has(l.outcome)) ?? mine[0];
 }
 
 /** One transcript entry as a line a person reads: direction, connection, address, stanza or event. */

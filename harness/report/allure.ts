@@ -16,6 +16,7 @@ import { CODES } from '../codes.ts';
 import type { Catalogue, RequirementLevel } from '../requirements/types.ts';
 import type { Finding } from '../scenario/context.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
+import { QUIET_OUTCOMES } from '../scenario/runner.ts';
 import type { Summary } from './summary.ts';
 
 export const ALLURE_RESULTS_DIR = 'allure-results';
@@ -80,7 +81,6 @@ const SEVERITY: Readonly<Record<RequirementLevel, Severity>> = {
 };
 
 /** Outcomes whose wire excerpt is attached by default, as writeRun keeps their evidence. */
-const PASSING: ReadonlySet<Outcome> = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
 
 export function verdictLine(summary: Pick<Summary, 'certification'>): string {
   const c = summary.certification;
@@ -353,7 +353,7 @@ export function writeAllureResults(dir: string, run: AllureRun): AllureWritten {
 
     const files: Attachment[] = [];
     const { transcript, events } = r.evidence;
-    if ((evidenceAll || !PASSING.has(r.outcome)) && transcript.length + events.length > 0) {
+    if ((evidenceAll || !QUIET_OUTCOMES.has(r.outcome)) && transcript.length + events.length > 0) {
       files.push(
         attach(uuid, 'wire excerpt (transcript JSONL)', 'wire.txt', ContentType.TEXT, jsonl(transcript)),
         attach(uuid, 'candidate events', 'events.json', ContentType.JSON, JSON.stringify(events, null, 2)),

@@ -9,6 +9,7 @@ import { HarnessError } from '../codes.ts';
 import type { DriverEvent } from '../driver/contract.ts';
 import type { DriverLogEntry } from '../driver/log.ts';
 import type { Outcome, ScenarioResult } from '../scenario/runner.ts';
+import { QUIET_OUTCOMES } from '../scenario/runner.ts';
 import type { TranscriptEntry } from '../server/types.ts';
 import type { GradedRun } from './summary.ts';
 import { assertReport } from './validate.ts';
@@ -26,11 +27,9 @@ export interface ResultLine extends GradedRun {
   readonly clockOffsetMs?: number;
 }
 
-const QUIET: ReadonlySet<Outcome> = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
-
 /** Whether a run's evidence is written: every run that did not pass, or all with `--evidence all`. */
 export function keepsEvidence(outcome: Outcome, mode: EvidenceMode): boolean {
-  return mode === 'all' || !QUIET.has(outcome);
+  return mode === 'all' || !QUIET_OUTCOMES.has(outcome);
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -22,6 +22,9 @@ export type Outcome =
   | 'TIMEOUT'
   | 'ERROR';
 
+/** Outcomes that are no failure, error or finding: what a clean run gives and a report keeps quiet. */
+export const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
+
 export interface ScenarioResult {
   readonly id: string;
   readonly variant: string;

@@ -12,8 +12,7 @@ import type { ScenarioEnvironment } from '../scenario/environment.ts';
 import { openEnvironment } from '../scenario/environment.ts';
 import type { LoadedScenario } from '../scenario/loader.ts';
 import type { Outcome } from '../scenario/runner.ts';
-import { runScenario } from '../scenario/runner.ts';
-import { CLEAN_OUTCOMES } from './plan.ts';
+import { QUIET_OUTCOMES, runScenario } from '../scenario/runner.ts';
 
 /** What the gate keeps of a result: no evidence, so a long run stays small. */
 export interface SlimResult {
@@ -57,7 +56,7 @@ export async function runAgainst(opts: {
           ...(r.reason === undefined ? {} : { reason: r.reason.split('\n')[0] }),
           durationMs: r.durationMs,
         });
-        if (!CLEAN_OUTCOMES.has(r.outcome)) {
+        if (!QUIET_OUTCOMES.has(r.outcome)) {
           await env.close();
           opened += 1;
           env = await open(opts.profile, opts.faults, `${opts.seed}/${opened}`);

@@ -5,10 +5,11 @@ import { FAULTS } from '../../fixtures/candidates/reference/faults.ts';
 import { loadCatalogue } from '../requirements/load.ts';
 import type { CryptoProfileId } from '../requirements/types.ts';
 import type { LoadedScenario } from '../scenario/loader.ts';
+import { QUIET_OUTCOMES } from '../scenario/runner.ts';
 import type { SlimResult } from './execute.ts';
 import { runAgainst } from './execute.ts';
 import type { FaultRow, FaultVerdict, SelftestReport, Tier } from './plan.ts';
-import { CLEAN_OUTCOMES, catches, profileFor, TIERS, tiersFor } from './plan.ts';
+import { catches, profileFor, TIERS, tiersFor } from './plan.ts';
 
 export type Job =
   | { readonly kind: 'clean'; readonly profile: CryptoProfileId }
@@ -25,7 +26,7 @@ export async function runJob(job: Job, scenarios: readonly LoadedScenario[]): Pr
   if (job.kind === 'clean') {
     const results = await runAgainst({ profile: job.profile, faults: [], scenarios, seed: `selftest-clean` });
     const problems = results
-      .filter((r) => !CLEAN_OUTCOMES.has(r.outcome))
+      .filter((r) => !QUIET_OUTCOMES.has(r.outcome))
       .map(
         (r) =>
           `${label(r)} ${r.profile}: ${r.outcome}${r.codes.length ? ` ${r.codes.join(' ')}` : ''}${r.reason ? ` (${r.reason})` : ''}`,

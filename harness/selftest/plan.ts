@@ -57,9 +57,6 @@ export function catches(
   return graded && r.codes.some((c) => fault.codes.includes(c));
 }
 
-/** What the clean run must give: PASS, or the outcomes that are not a candidate's failure. */
-export const CLEAN_OUTCOMES: ReadonlySet<Outcome> = new Set(['PASS', 'INFORMATIONAL', 'NOT_APPLICABLE']);
-
 export interface FaultVerdict {
   readonly fault: string;
   readonly area: string;
