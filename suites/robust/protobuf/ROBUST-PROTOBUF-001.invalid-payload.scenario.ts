@@ -1,6 +1,7 @@
 import { pad } from '../../../harness/crypto/padding.ts';
 import { defineScenario } from '../../../harness/scenario/define.ts';
-import { parseStanza } from '../../../harness/xml/parse.ts';
+import { pollUntil } from '../../../harness/scenario/wire.ts';
+import { sentAcks } from '../../e2ee/wire.ts';
 
 export default defineScenario<{ readonly payload: readonly number[] }>({
   id: 'ROBUST-PROTOBUF-001',
@@ -38,21 +39,8 @@ export default defineScenario<{ readonly payload: readonly number[] }>({
     );
     // The ack crosses the socket after the candidate's events: wait for it on the wire.
     const acks = await ctx.step('the candidate answers the message on the wire', async () => {
-      for (let i = 0; i < 100; i++) {
-        const found = ctx.server.transcript
-          .slice(seq)
-          .filter(
-            (e) =>
-              e.kind === 'frame' && e.direction === 'c2s' && e.address === jid && e.stanza.startsWith('<ack'),
-          )
-          .map((e) => (e.kind === 'frame' ? parseStanza(e.stanza) : undefined))
-          .flatMap((p) =>
-            p?.ok && p.node.attrs.id === id && p.node.attrs.class === 'message' ? [p.node] : [],
-          );
-        if (found.length > 0) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return [];
+      await pollUntil(() => sentAcks(ctx, id, seq).length > 0);
+      return sentAcks(ctx, id, seq).map((a) => a.node);
     });
     ctx.must(
       acks.length === 1 && acks[0]?.attrs.error === '491',
